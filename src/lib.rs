@@ -1,0 +1,9 @@
+//! Signpost: a chat-ops bot that helps NHS trust communications teams run their
+//! public social media safely.
+//!
+//! Data flows one way: adapters turn platform input into [`model::InboundPost`];
+//! the pure core classifies it ([`classify`]) and decides what to do; effects go
+//! out through a durable outbox; everything is audited.
+
+pub mod category;
+pub mod model;
