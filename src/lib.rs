@@ -6,4 +6,7 @@
 //! out through a durable outbox; everything is audited.
 
 pub mod category;
+pub mod classify;
+pub mod config;
+pub mod cli;
 pub mod model;

@@ -1,0 +1,599 @@
+//! The classifier: decides what a post is, purely from its text, the org's
+//! config and the author's recent posts. No I/O, no clock.
+//!
+//! Everything is compiled once by [`Classifier::new`]:
+//! - every phrase (rule `words`, word lists, `unless` and `near` phrases) is
+//!   normalised like a post and put into one Aho-Corasick automaton, so a post
+//!   is scanned once whatever the number of rules;
+//! - `regex` patterns go into one [`RegexSet`] over normalised text and
+//!   `raw_regex` patterns into another over the raw text, each under the size
+//!   limits of `classifier.toml`;
+//! - each org's staff list becomes its own small automaton.
+//!
+//! Context is data, not code: a rule can require a *target* near its match
+//! (`near`: "you", "your staff", "nurse"…), so "useless" at a person is
+//! `abuse` while "useless system" is not; and a rule can be cancelled by
+//! `unless` phrases. Weak signals add up: each rule adds its `score` to its
+//! categories and a category fires at its threshold. Repetition is checked
+//! against the author's recent posts passed in by the caller.
+
+mod normalize;
+pub mod pii;
+pub mod repeat;
+
+pub use normalize::{normalize, Lexicon, Normalized};
+pub use repeat::RecentPost;
+
+use crate::category::{Action, Category, Severity};
+use crate::config::{Config, ConfigError, LoadedRule, RepetitionConfig};
+use crate::config::rules::Validator;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use chrono::{DateTime, Duration, Utc};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+/// What the classifier is given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Input<'a> {
+    pub text: &'a str,
+    /// The org whose staff list and policy apply.
+    pub org: Option<&'a str>,
+    /// When the post was made; needed for the repetition check.
+    pub at: Option<DateTime<Utc>>,
+    /// The author's recent posts, newest or oldest first.
+    pub recent: &'a [RecentPost],
+}
+
+impl<'a> Input<'a> {
+    pub fn text(text: &'a str) -> Self {
+        Input {
+            text,
+            ..Input::default()
+        }
+    }
+}
+
+/// What the classifier decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Classification {
+    /// Categories that fired, in vocabulary order.
+    pub categories: Vec<Category>,
+    /// Ids of the rules behind those categories, in rule order.
+    pub rules: Vec<String>,
+    pub severity: Severity,
+    /// Suggested actions: the org's mapping, or the defaults without an org.
+    pub suggested_actions: Vec<Action>,
+    /// Byte ranges of personal data in the raw text, for masking.
+    #[serde(skip)]
+    pub personal_spans: Vec<Range<usize>>,
+}
+
+impl Classification {
+    pub fn has(&self, c: Category) -> bool {
+        self.categories.contains(&c)
+    }
+
+    /// The raw text with personal data masked.
+    pub fn masked(&self, raw: &str) -> String {
+        let mut spans = self.personal_spans.clone();
+        spans.sort_by_key(|r| r.start);
+        let mut out = String::with_capacity(raw.len());
+        let mut at = 0;
+        for r in spans {
+            if r.start < at || r.end > raw.len() {
+                continue;
+            }
+            out.push_str(&raw[at..r.start]);
+            out.push_str(&pii::mask(&raw[r.clone()]));
+            at = r.end;
+        }
+        out.push_str(&raw[at..]);
+        out
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Match,
+    Unless,
+    Near,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Use {
+    rule: u32,
+    role: Role,
+}
+
+#[derive(Debug)]
+struct CompiledRule {
+    id: String,
+    categories: Vec<Category>,
+    severity: Severity,
+    score: f32,
+    max_hits: usize,
+    validate: Option<Validator>,
+    needs_near: bool,
+    near_window: usize,
+    allow: HashSet<String>,
+}
+
+#[derive(Debug)]
+struct OrgMatcher {
+    staff: Option<AhoCorasick>,
+    praise: Option<AhoCorasick>,
+}
+
+/// The compiled classifier. Cheap to share across threads (`Send + Sync`).
+#[derive(Debug)]
+pub struct Classifier {
+    rules: Vec<CompiledRule>,
+    lexicon: Lexicon,
+    phrases: AhoCorasick,
+    /// Per automaton pattern: whether it is a prefix pattern, and who uses it.
+    phrase_uses: Vec<(bool, Vec<Use>)>,
+    norm_set: RegexSet,
+    norm_rules: Vec<u32>,
+    norm_regexes: Vec<Regex>,
+    raw_set: RegexSet,
+    raw_rules: Vec<u32>,
+    raw_regexes: Vec<Regex>,
+    thresholds: HashMap<Category, f32>,
+    default_actions: HashMap<Category, Vec<Action>>,
+    orgs: HashMap<String, (OrgMatcher, crate::config::OrgConfig)>,
+    repetition: RepetitionConfig,
+}
+
+/// A phrase pattern normalised into automaton form: ` tok tok ` (exact) or
+/// ` tok tok` (prefix, from a trailing `*`).
+fn phrase_key(phrase: &str) -> Option<(String, bool)> {
+    let (body, prefix) = match phrase.trim().strip_suffix('*') {
+        Some(b) => (b, true),
+        None => (phrase.trim(), false),
+    };
+    let n = normalize(body, &Lexicon::default());
+    if n.tokens == 0 {
+        return None;
+    }
+    let mut key = n.text;
+    if prefix {
+        key.pop();
+    }
+    Some((key, prefix))
+}
+
+impl Classifier {
+    /// Compile the whole configuration. Fails on the first bad pattern, naming
+    /// the file, the rule id and the error.
+    pub fn new(config: &Config) -> Result<Classifier, ConfigError> {
+        let limits = &config.classifier.limits;
+        let mut rules = Vec::with_capacity(config.rules.len());
+        let mut keys: HashMap<String, usize> = HashMap::new();
+        let mut phrase_list: Vec<String> = Vec::new();
+        let mut phrase_uses: Vec<(bool, Vec<Use>)> = Vec::new();
+        let mut lexicon_words: Vec<String> = Vec::new();
+        let mut norm_patterns = Vec::new();
+        let mut norm_rules = Vec::new();
+        let mut raw_patterns = Vec::new();
+        let mut raw_rules = Vec::new();
+
+        for (idx, loaded) in config.rules.iter().enumerate() {
+            let d = &loaded.def;
+            let rule_no = idx as u32;
+            let mut add = |phrase: &str, role: Role, loaded: &LoadedRule| -> Result<(), ConfigError> {
+                if phrase.len() > limits.max_pattern_len {
+                    return Err(loaded.error(format!(
+                        "phrase is {} bytes, over the limit of {} (limits.max_pattern_len)",
+                        phrase.len(),
+                        limits.max_pattern_len
+                    )));
+                }
+                let Some((key, prefix)) = phrase_key(phrase) else {
+                    return Err(loaded.error(format!(
+                        "phrase `{phrase}` has no letters or digits left after normalisation"
+                    )));
+                };
+                if role == Role::Match && !prefix && key.matches(' ').count() == 2 {
+                    lexicon_words.push(key.trim().to_string());
+                }
+                let id = *keys.entry(key.clone()).or_insert_with(|| {
+                    phrase_list.push(key);
+                    phrase_uses.push((prefix, Vec::new()));
+                    phrase_list.len() - 1
+                });
+                phrase_uses[id].1.push(Use { rule: rule_no, role });
+                Ok(())
+            };
+            for w in &d.words {
+                add(w, Role::Match, loaded)?;
+            }
+            for w in config.wordlist_entries(&d.wordlists) {
+                add(w, Role::Match, loaded)?;
+            }
+            for w in d.unless.iter().map(String::as_str).chain(config.wordlist_entries(&d.unless_wordlists)) {
+                add(w, Role::Unless, loaded)?;
+            }
+            let mut has_near = false;
+            for w in d.near.iter().map(String::as_str).chain(config.wordlist_entries(&d.near_wordlists)) {
+                add(w, Role::Near, loaded)?;
+                has_near = true;
+            }
+            for r in &d.regex {
+                check_regex(r, limits.max_pattern_len, limits.regex_size_limit, loaded)?;
+                norm_patterns.push(r.clone());
+                norm_rules.push(rule_no);
+            }
+            for r in &d.raw_regex {
+                check_regex(r, limits.max_pattern_len, limits.regex_size_limit, loaded)?;
+                raw_patterns.push(r.clone());
+                raw_rules.push(rule_no);
+            }
+            if d.words.is_empty() && d.wordlists.is_empty() && d.regex.is_empty() && d.raw_regex.is_empty() {
+                return Err(loaded.error("has no patterns: give `words`, `wordlists`, `regex` or `raw_regex`"));
+            }
+            if d.validate.is_some() && d.raw_regex.is_empty() {
+                return Err(loaded.error("`validate` applies to `raw_regex` matches, but the rule has none"));
+            }
+            if !(d.score.is_finite() && d.score > 0.0) {
+                return Err(loaded.error("`score` must be a positive number"));
+            }
+            let mut categories = vec![d.category];
+            categories.extend(d.also.iter().copied().filter(|c| *c != d.category));
+            rules.push(CompiledRule {
+                id: d.id.get_ref().clone(),
+                categories,
+                severity: d.severity,
+                score: d.score,
+                max_hits: d.max_hits.max(1),
+                validate: d.validate,
+                needs_near: has_near,
+                near_window: d.near_window,
+                allow: d.allow.iter().map(|a| normalize(a, &Lexicon::default()).text.trim().to_string()).collect(),
+            });
+        }
+        if phrase_list.len() > limits.max_phrases {
+            return Err(ConfigError::new(
+                config.dir.join("rules"),
+                format!(
+                    "{} phrases in all, over the limit of {} (limits.max_phrases)",
+                    phrase_list.len(),
+                    limits.max_phrases
+                ),
+            ));
+        }
+
+        let phrases = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&phrase_list)
+            .or_else(|_| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&phrase_list)
+            })
+            .map_err(|e| ConfigError::new(config.dir.join("rules"), format!("cannot compile phrases: {e}")))?;
+
+        let set = |patterns: &[String], rule_of: &[u32]| -> Result<(RegexSet, Vec<Regex>), ConfigError> {
+            let set = RegexSetBuilder::new(patterns)
+                .size_limit(limits.regex_size_limit)
+                .dfa_size_limit(limits.regex_size_limit)
+                .build()
+                .map_err(|e| {
+                    // Find the culprit for a precise message.
+                    let bad = patterns.iter().position(|p| Regex::new(p).is_err()).unwrap_or(0);
+                    config.rules[rule_of.get(bad).copied().unwrap_or(0) as usize]
+                        .error(format!("regex set does not compile: {e}"))
+                })?;
+            let singles = patterns
+                .iter()
+                .map(|p| {
+                    RegexBuilder::new(p)
+                        .size_limit(limits.regex_size_limit)
+                        .build()
+                        .expect("checked above")
+                })
+                .collect();
+            Ok((set, singles))
+        };
+        let (norm_set, norm_regexes) = set(&norm_patterns, &norm_rules)?;
+        let (raw_set, raw_regexes) = set(&raw_patterns, &raw_rules)?;
+
+        let mut thresholds = HashMap::new();
+        let mut default_actions = HashMap::new();
+        for (cat, s) in &config.classifier.categories {
+            thresholds.insert(*cat, s.threshold);
+            default_actions.insert(*cat, s.actions.clone());
+        }
+
+        let lexicon = Lexicon::new(lexicon_words);
+        let mut orgs = HashMap::new();
+        for (id, org) in &config.orgs {
+            let staff_keys: Vec<String> = org
+                .staff
+                .iter()
+                .flat_map(|name| staff_variants(name))
+                .collect();
+            let praise_keys: Vec<String> = config
+                .wordlist_entries(&org.staff_praise_wordlists)
+                .filter_map(|p| phrase_key(p).map(|(k, _)| k))
+                .collect();
+            let build = |keys: &[String]| {
+                (!keys.is_empty()).then(|| AhoCorasick::new(keys).expect("staff names are plain strings"))
+            };
+            orgs.insert(
+                id.clone(),
+                (
+                    OrgMatcher {
+                        staff: build(&staff_keys),
+                        praise: build(&praise_keys),
+                    },
+                    org.clone(),
+                ),
+            );
+        }
+
+        Ok(Classifier {
+            rules,
+            lexicon,
+            phrases,
+            phrase_uses,
+            norm_set,
+            norm_rules,
+            norm_regexes,
+            raw_set,
+            raw_rules,
+            raw_regexes,
+            thresholds,
+            default_actions,
+            orgs,
+            repetition: config.classifier.repetition.clone(),
+        })
+    }
+
+    /// Number of compiled rules.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Number of distinct phrases in the automaton.
+    pub fn phrase_count(&self) -> usize {
+        self.phrase_uses.len()
+    }
+
+    /// Whether `org` is configured.
+    pub fn has_org(&self, org: &str) -> bool {
+        self.orgs.contains_key(org)
+    }
+
+    /// Normalise text the way rules see it.
+    pub fn normalize(&self, text: &str) -> Normalized {
+        normalize(text, &self.lexicon)
+    }
+
+    /// Classify one post.
+    pub fn classify(&self, input: &Input<'_>) -> Classification {
+        let norm = self.normalize(input.text);
+        let canon = norm.text.as_str();
+
+        // Events: (rule, role, token position of the hit).
+        let mut events: Vec<(u32, Role, usize)> = Vec::new();
+        let mut token_starts: Option<Vec<usize>> = None;
+        let token_at = |starts: &mut Option<Vec<usize>>, byte: usize| -> usize {
+            let s = starts.get_or_insert_with(|| {
+                canon
+                    .bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b' ')
+                    .map(|(i, _)| i)
+                    .collect()
+            });
+            s.partition_point(|&sp| sp < byte).saturating_sub(1)
+        };
+
+        for m in self.phrases.find_overlapping_iter(canon) {
+            let (prefix, uses) = &self.phrase_uses[m.pattern().as_usize()];
+            let mut whole: Option<&str> = None;
+            if *prefix {
+                let start = canon[..m.end()].rfind(' ').map_or(0, |i| i + 1);
+                let end = canon[m.end()..].find(' ').map_or(canon.len(), |i| m.end() + i);
+                whole = Some(&canon[start..end]);
+            }
+            let pos = token_at(&mut token_starts, m.start() + 1);
+            for u in uses {
+                if u.role == Role::Match {
+                    if let Some(w) = whole {
+                        if self.rules[u.rule as usize].allow.contains(w) {
+                            continue;
+                        }
+                    }
+                }
+                events.push((u.rule, u.role, pos));
+            }
+        }
+
+        if !self.norm_regexes.is_empty() {
+            for i in self.norm_set.matches(canon).iter() {
+                let rule = self.norm_rules[i];
+                let pos = if self.rules[rule as usize].needs_near {
+                    self.norm_regexes[i]
+                        .find(canon)
+                        .map_or(0, |m| token_at(&mut token_starts, m.start().max(1)))
+                } else {
+                    0
+                };
+                events.push((rule, Role::Match, pos));
+            }
+        }
+
+        let mut personal_spans = Vec::new();
+        if !self.raw_regexes.is_empty() {
+            for i in self.raw_set.matches(input.text).iter() {
+                let rule_no = self.raw_rules[i];
+                let rule = &self.rules[rule_no as usize];
+                for m in self.raw_regexes[i].find_iter(input.text) {
+                    let ok = match rule.validate {
+                        None => true,
+                        Some(Validator::NhsNumber) => pii::is_valid_nhs_number(m.as_str()),
+                        Some(Validator::UkPhone) => pii::is_uk_phone(m.as_str()),
+                        Some(Validator::DateOfBirth) => {
+                            m.as_str().split(|c: char| !(c.is_ascii_digit() || "/-.".contains(c)))
+                                .any(|part| !part.is_empty() && pii::is_date_of_birth(part.trim_matches(|c: char| !c.is_ascii_digit())))
+                        }
+                    };
+                    if ok {
+                        // Raw matches carry their byte offset: it makes hits
+                        // distinct for `max_hits`; raw rules take no `near`.
+                        events.push((rule_no, Role::Match, m.start()));
+                        if rule.categories.contains(&Category::PersonalInfo) {
+                            personal_spans.push(m.range());
+                        }
+                    }
+                }
+            }
+        }
+
+        // Decide which rules fire.
+        events.sort_unstable_by_key(|e| e.0);
+        let mut scores: Vec<(Category, f32, Severity)> = Vec::new();
+        let mut fired: Vec<u32> = Vec::new();
+        let mut i = 0;
+        while i < events.len() {
+            let rule_no = events[i].0;
+            let mut j = i;
+            while j < events.len() && events[j].0 == rule_no {
+                j += 1;
+            }
+            let group = &events[i..j];
+            i = j;
+            let rule = &self.rules[rule_no as usize];
+            if group.iter().any(|e| e.1 == Role::Unless) {
+                continue;
+            }
+            let mut matches: Vec<usize> = group.iter().filter(|e| e.1 == Role::Match).map(|e| e.2).collect();
+            if matches.is_empty() {
+                continue;
+            }
+            if rule.needs_near {
+                let near_ok = group.iter().filter(|e| e.1 == Role::Near).any(|n| {
+                    matches.iter().any(|&m| m.abs_diff(n.2) <= rule.near_window)
+                });
+                if !near_ok {
+                    continue;
+                }
+            }
+            fired.push(rule_no);
+            let hits = if rule.max_hits > 1 {
+                matches.sort_unstable();
+                matches.dedup();
+                matches.len().min(rule.max_hits)
+            } else {
+                1
+            };
+            let gained = rule.score * hits as f32;
+            for &c in &rule.categories {
+                match scores.iter_mut().find(|s| s.0 == c) {
+                    Some(s) => {
+                        s.1 += gained;
+                        s.2 = s.2.max(rule.severity);
+                    }
+                    None => scores.push((c, gained, rule.severity)),
+                }
+            }
+        }
+
+        let mut out = Classification::default();
+        let mut extra_rules: Vec<&str> = Vec::new();
+
+        // Staff named, unless the post is praise.
+        if let Some((m, _)) = input.org.and_then(|o| self.orgs.get(o)) {
+            if let Some(staff) = &m.staff {
+                if staff.is_match(canon) && !m.praise.as_ref().is_some_and(|p| p.is_match(canon)) {
+                    scores.push((Category::StaffNamed, f32::INFINITY, Severity::Medium));
+                    extra_rules.push("staff_named.org_staff_list");
+                }
+            }
+        }
+
+        // Repetition: near-identical posts by the same author within the window.
+        if let Some(at) = input.at {
+            let rep = &self.repetition;
+            if !input.recent.is_empty() && norm.tokens >= rep.min_tokens {
+                let n = repeat::count_repeats(
+                    canon,
+                    at,
+                    input.recent,
+                    Duration::minutes(rep.window_minutes),
+                    rep.similarity,
+                    |t| self.normalize(t).text,
+                );
+                if n >= rep.min_repeats {
+                    scores.push((Category::Spam, f32::INFINITY, Severity::Medium));
+                    extra_rules.push("spam.repetition");
+                }
+            }
+        }
+
+        for (cat, score, sev) in &scores {
+            let threshold = self.thresholds.get(cat).copied().unwrap_or(1.0);
+            if *score + 1e-6 >= threshold && !out.categories.contains(cat) {
+                out.categories.push(*cat);
+                out.severity = out.severity.max(*sev);
+            }
+        }
+        out.categories.sort();
+        for r in fired {
+            let rule = &self.rules[r as usize];
+            if rule.categories.iter().any(|c| out.categories.contains(c)) {
+                out.rules.push(rule.id.clone());
+            }
+        }
+        out.rules.extend(extra_rules.into_iter().map(String::from));
+        if out.categories.contains(&Category::PersonalInfo) {
+            out.personal_spans = personal_spans;
+        }
+        out.suggested_actions = match input.org.and_then(|o| self.orgs.get(o)) {
+            Some((_, org)) => org.actions_for(&out.categories),
+            None => {
+                let mut a: Vec<Action> = out
+                    .categories
+                    .iter()
+                    .filter_map(|c| self.default_actions.get(c))
+                    .flatten()
+                    .copied()
+                    .collect();
+                a.sort();
+                a.dedup();
+                a
+            }
+        };
+        out
+    }
+}
+
+/// Ways a staff member's name is written: "Jane Smith", "Nurse Smith", "Dr Smith".
+fn staff_variants(name: &str) -> Vec<String> {
+    let full = normalize(name, &Lexicon::default());
+    let mut out = vec![full.text.clone()];
+    if let Some(last) = full.tokens().last() {
+        for title in ["dr", "doctor", "nurse", "sister", "paramedic", "mr", "mrs", "ms", "miss"] {
+            out.push(format!(" {title} {last} "));
+        }
+    }
+    out
+}
+
+fn check_regex(pattern: &str, max_len: usize, size_limit: usize, rule: &LoadedRule) -> Result<(), ConfigError> {
+    if pattern.len() > max_len {
+        return Err(rule.error(format!(
+            "regex is {} bytes, over the limit of {max_len} (limits.max_pattern_len)",
+            pattern.len()
+        )));
+    }
+    RegexBuilder::new(pattern)
+        .size_limit(size_limit)
+        .build()
+        .map(|_| ())
+        .map_err(|e| rule.error(format!("bad regex `{pattern}`: {e}")))
+}

@@ -1,0 +1,532 @@
+//! Text normalisation: turns a raw post into the canonical token stream every
+//! rule matches against.
+//!
+//! Steps, in order: Unicode NFKC (skipped for ASCII, which is already NFKC),
+//! case folding, removal of zero-width characters and soft hyphens, diacritic
+//! stripping on Latin letters, a small Cyrillic/Greek look-alike map, then
+//! tokenisation. Within a token, leetspeak is undone only when the token mixes
+//! letters with digits or symbols (`sh1t`, `@ss`, `$hit`), so plain numbers such
+//! as "14 hours" survive. Runs of three or more identical letters collapse
+//! (`fuuuuck` → `fuck`). Masked tokens (`f*ck`, `c**t`) and spelled-out words
+//! (`f.u.c.k`, `f u c k`) are resolved against the lexicon, and only when the
+//! result is a lexicon word, so `u s a` stays as it was.
+//!
+//! The canonical text is the tokens joined by single spaces with a space at
+//! each end, so a whole-word pattern is simply ` word ` and the Scunthorpe
+//! problem cannot arise: `cunt` never matches inside ` scunthorpe `.
+
+use std::collections::HashSet;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// Words the normaliser may resolve obfuscations to. Built from the compiled
+/// rules' single-word patterns.
+#[derive(Debug, Default, Clone)]
+pub struct Lexicon {
+    words: HashSet<String>,
+    /// Words indexed by length, for resolving masked tokens like `f*ck`.
+    by_len: Vec<Vec<String>>,
+}
+
+impl Lexicon {
+    pub fn new<I: IntoIterator<Item = String>>(words: I) -> Self {
+        let mut lex = Lexicon::default();
+        for w in words {
+            if w.is_empty() || w.contains(' ') || !w.chars().all(char::is_alphanumeric) {
+                continue;
+            }
+            if lex.words.insert(w.clone()) {
+                let n = w.chars().count();
+                if lex.by_len.len() <= n {
+                    lex.by_len.resize(n + 1, Vec::new());
+                }
+                lex.by_len[n].push(w);
+            }
+        }
+        for bucket in &mut lex.by_len {
+            bucket.sort();
+        }
+        lex
+    }
+
+    pub fn contains(&self, w: &str) -> bool {
+        self.words.contains(w)
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Resolve a token whose masked positions are `\0` to the single lexicon
+    /// word it can be, if exactly one fits.
+    fn unmask(&self, masked: &[char]) -> Option<&str> {
+        let bucket = self.by_len.get(masked.len())?;
+        let mut found = None;
+        for w in bucket {
+            let fits = w
+                .chars()
+                .zip(masked)
+                .all(|(a, &b)| b == '\0' || a == b);
+            if fits {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(w.as_str());
+            }
+        }
+        found
+    }
+}
+
+/// The output of normalisation: canonical text padded with spaces.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Normalized {
+    /// ` tok1 tok2 … ` — lowercase, single spaces, a space at each end.
+    pub text: String,
+    /// Number of tokens.
+    pub tokens: usize,
+}
+
+impl Normalized {
+    /// Iterate the tokens.
+    pub fn tokens(&self) -> impl Iterator<Item = &str> {
+        self.text.split(' ').filter(|t| !t.is_empty())
+    }
+}
+
+fn is_zero_width(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'
+    )
+}
+
+/// Look-alike letters from other scripts used to dodge filters.
+fn confusable(c: char) -> char {
+    match c {
+        'а' => 'a',
+        'е' => 'e',
+        'о' => 'o',
+        'р' => 'p',
+        'с' => 'c',
+        'у' => 'y',
+        'х' => 'x',
+        'і' => 'i',
+        'ј' => 'j',
+        'ѕ' => 's',
+        'к' => 'k',
+        'м' => 'm',
+        'т' => 't',
+        'в' => 'b',
+        'н' => 'h',
+        'ο' => 'o',
+        'α' => 'a',
+        'ε' => 'e',
+        'ι' => 'i',
+        'κ' => 'k',
+        'ν' => 'v',
+        'τ' => 't',
+        'υ' => 'u',
+        _ => c,
+    }
+}
+
+/// Leetspeak substitutions, applied only inside tokens that mix letters with
+/// digits or symbols.
+fn leet(c: char) -> Option<char> {
+    Some(match c {
+        '0' => 'o',
+        '1' | '!' | '|' => 'i',
+        '3' => 'e',
+        '4' | '@' => 'a',
+        '5' | '$' => 's',
+        '7' | '+' => 't',
+        '€' => 'e',
+        _ => return None,
+    })
+}
+
+/// Characters that mask a letter: `f*ck`, `f#ck`, `f%ck`.
+fn is_mask(c: char) -> bool {
+    matches!(c, '*' | '#' | '%' | '?' | '•' | '·')
+}
+
+/// Characters that may sit inside a token while it is being read. Everything
+/// else separates tokens.
+fn is_token_char(c: char) -> bool {
+    c.is_alphanumeric()
+        || c == '\''
+        || c == '&'
+        || leet(c).is_some()
+        || is_mask(c)
+        || c == '.'
+        || c == '-'
+        || c == '_'
+}
+
+/// Turn raw text into canonical text.
+pub fn normalize(raw: &str, lexicon: &Lexicon) -> Normalized {
+    // 1. Unicode: NFKC, drop zero-width, strip diacritics, fold case.
+    let mut folded = String::with_capacity(raw.len() + 2);
+    if raw.is_ascii() {
+        for b in raw.bytes() {
+            folded.push(b.to_ascii_lowercase() as char);
+        }
+    } else {
+        for c in raw.nfkc() {
+            if is_zero_width(c) {
+                continue;
+            }
+            let c = match c {
+                '\u{2019}' | '\u{2018}' | '\u{02BC}' | '`' => '\'',
+                _ => c,
+            };
+            if c.is_ascii() {
+                folded.push(c.to_ascii_lowercase());
+                continue;
+            }
+            for l in c.to_lowercase() {
+                let l = confusable(l);
+                if l.is_ascii() {
+                    folded.push(l);
+                    continue;
+                }
+                // Strip diacritics from Latin letters only ("café" → "cafe").
+                let mut base = None;
+                let mut marks_only = true;
+                for d in l.nfd() {
+                    if is_combining_mark(d) {
+                        continue;
+                    }
+                    if base.is_some() {
+                        marks_only = false;
+                    }
+                    base = Some(d);
+                }
+                match base {
+                    Some(b) if marks_only && b.is_ascii_alphabetic() => folded.push(b),
+                    _ => folded.push(l),
+                }
+            }
+        }
+    }
+
+    // 2. Tokenise into raw tokens.
+    let mut raw_tokens: Vec<&str> = Vec::new();
+    let mut start = None;
+    for (i, c) in folded.char_indices() {
+        if is_token_char(c) {
+            if start.is_none() {
+                start = Some(i);
+            }
+        } else if let Some(s) = start.take() {
+            raw_tokens.push(&folded[s..i]);
+        }
+    }
+    if let Some(s) = start {
+        raw_tokens.push(&folded[s..]);
+    }
+
+    // 3. Clean each token; resolve spelled-out words across tokens.
+    let mut out = Normalized {
+        text: String::with_capacity(folded.len() + 2),
+        tokens: 0,
+    };
+    out.text.push(' ');
+    let mut pending_letters: Vec<char> = Vec::new();
+    let mut pending_tokens: Vec<String> = Vec::new();
+    let mut scratch = String::new();
+    for tok in raw_tokens {
+        // A mention: `@someone` becomes the single token `@user`, so rules can
+        // treat any addressed account as a target.
+        if let Some(handle) = tok.strip_prefix('@') {
+            if !handle.is_empty() && handle.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                flush_spelled(&mut out, &mut pending_letters, &mut pending_tokens, lexicon);
+                push_token(&mut out, "@user");
+                continue;
+            }
+        }
+        // A spelled-out word split by dots/dashes inside one token: f.u.c.k
+        if let Some(joined) = spelled_in_token(tok) {
+            if lexicon.contains(&joined) {
+                flush_spelled(&mut out, &mut pending_letters, &mut pending_tokens, lexicon);
+                push_token(&mut out, &joined);
+                continue;
+            }
+        }
+        for piece in split_token(tok) {
+            clean_token(piece, lexicon, &mut scratch);
+            if scratch.is_empty() {
+                continue;
+            }
+            let mut chars = scratch.chars();
+            if let (Some(c), None) = (chars.next(), chars.next()) {
+                if c.is_alphabetic() {
+                    pending_letters.push(c);
+                    pending_tokens.push(scratch.clone());
+                    continue;
+                }
+            }
+            flush_spelled(&mut out, &mut pending_letters, &mut pending_tokens, lexicon);
+            push_token(&mut out, &scratch);
+        }
+    }
+    flush_spelled(&mut out, &mut pending_letters, &mut pending_tokens, lexicon);
+    if out.text.len() == 1 {
+        out.text.push(' ');
+    }
+    out
+}
+
+fn push_token(out: &mut Normalized, tok: &str) {
+    out.text.push_str(tok);
+    out.text.push(' ');
+    out.tokens += 1;
+}
+
+/// Single letters in a row (`f u c k`): join them if they spell a lexicon word,
+/// otherwise keep them as they were.
+fn flush_spelled(
+    out: &mut Normalized,
+    letters: &mut Vec<char>,
+    tokens: &mut Vec<String>,
+    lexicon: &Lexicon,
+) {
+    if letters.len() >= 3 {
+        let joined: String = letters.iter().collect();
+        if lexicon.contains(&joined) {
+            push_token(out, &joined);
+            letters.clear();
+            tokens.clear();
+            return;
+        }
+    }
+    for t in tokens.drain(..) {
+        push_token(out, &t);
+    }
+    letters.clear();
+}
+
+/// `f.u.c.k` / `f-u-c-k` / `f_u_c_k` → `fuck` (caller checks the lexicon).
+fn spelled_in_token(tok: &str) -> Option<String> {
+    let mut letters = String::new();
+    let mut expect_letter = true;
+    let mut seps = 0;
+    for c in tok.chars() {
+        if expect_letter {
+            if !c.is_alphabetic() && leet(c).is_none() {
+                return None;
+            }
+            letters.push(leet(c).filter(|_| !c.is_alphabetic()).unwrap_or(c));
+            expect_letter = false;
+        } else if matches!(c, '.' | '-' | '_') {
+            expect_letter = true;
+            seps += 1;
+        } else {
+            return None;
+        }
+    }
+    (seps >= 2 && !expect_letter).then_some(letters)
+}
+
+/// Split a token on separators that are not part of a word: dots, dashes and
+/// underscores between words (`well-known`, `end.` ), keeping `a&e` together.
+fn split_token(tok: &str) -> impl Iterator<Item = &str> {
+    tok.split(['.', '-', '_']).filter(|p| !p.is_empty())
+}
+
+/// Undo leetspeak and masking in one token, collapse letter runs, trim quotes.
+fn clean_token(tok: &str, lexicon: &Lexicon, out: &mut String) {
+    out.clear();
+    let tok = tok.trim_matches(|c: char| c == '\'' || c == '!' || c == '?' || c == '|');
+    if tok.is_empty() {
+        return;
+    }
+    let has_alpha = tok.chars().any(char::is_alphabetic);
+    let has_other = tok.chars().any(|c| !c.is_alphabetic() && c != '\'' && c != '&');
+    let has_mask = has_alpha && tok.chars().any(is_mask);
+    let mixed = has_alpha && has_other;
+
+    if has_mask {
+        let masked: Vec<char> = tok
+            .chars()
+            .map(|c| {
+                if is_mask(c) {
+                    '\0'
+                } else {
+                    leet(c).filter(|_| !c.is_alphabetic()).unwrap_or(c)
+                }
+            })
+            .collect();
+        if let Some(w) = lexicon.unmask(&masked) {
+            out.push_str(w);
+            return;
+        }
+    }
+    let mut last = '\0';
+    let mut run = 0usize;
+    for c in tok.chars() {
+        let c = if mixed && !c.is_alphabetic() {
+            match leet(c) {
+                Some(l) => l,
+                None if c.is_ascii_digit() || c == '\'' || c == '&' => c,
+                None => continue,
+            }
+        } else if is_mask(c) || c == '!' || c == '|' || c == '$' || c == '@' || c == '+' {
+            continue;
+        } else {
+            c
+        };
+        if c == last && c.is_alphabetic() {
+            run += 1;
+            // Keep at most two in a row while reading; fix 3+ runs below.
+            if run >= 2 {
+                continue;
+            }
+        } else {
+            run = 0;
+        }
+        last = c;
+        out.push(c);
+    }
+    // A run of three or more identical letters was squeezed to two above;
+    // squeeze those doubles to one when the token had such a run.
+    if has_long_run(tok) {
+        let squeezed = squeeze(out);
+        *out = squeezed;
+    }
+}
+
+fn has_long_run(tok: &str) -> bool {
+    let mut last = '\0';
+    let mut run = 1;
+    for c in tok.chars() {
+        if c == last && c.is_alphabetic() {
+            run += 1;
+            if run >= 3 {
+                return true;
+            }
+        } else {
+            run = 1;
+            last = c;
+        }
+    }
+    false
+}
+
+fn squeeze(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut last = '\0';
+    for c in s.chars() {
+        if c != last || !c.is_alphabetic() {
+            out.push(c);
+        }
+        last = c;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lex() -> Lexicon {
+        Lexicon::new(
+            ["fuck", "shit", "cunt", "twat", "bitch", "idiot"]
+                .iter()
+                .map(|s| s.to_string()),
+        )
+    }
+
+    fn n(s: &str) -> String {
+        normalize(s, &lex()).text
+    }
+
+    #[test]
+    fn lowercases_and_pads() {
+        assert_eq!(n("Hello World"), " hello world ");
+        assert_eq!(n(""), "  ");
+    }
+
+    #[test]
+    fn nfkc_and_case_folding() {
+        assert_eq!(n("ＦＵＣＫ"), " fuck ");
+        assert_eq!(n("𝐟𝐮𝐜𝐤 off"), " fuck off ");
+    }
+
+    #[test]
+    fn zero_width_characters_are_removed() {
+        assert_eq!(n("f\u{200B}u\u{200D}ck"), " fuck ");
+        assert_eq!(n("sh\u{00AD}it"), " shit ");
+    }
+
+    #[test]
+    fn diacritics_are_stripped_from_latin_letters() {
+        assert_eq!(n("café naïve"), " cafe naive ");
+        assert_eq!(n("fück"), " fuck ");
+    }
+
+    #[test]
+    fn cyrillic_lookalikes_are_mapped() {
+        assert_eq!(n("сunt"), " cunt ");
+    }
+
+    #[test]
+    fn leetspeak_is_undone_only_in_mixed_tokens() {
+        assert_eq!(n("sh1t"), " shit ");
+        assert_eq!(n("$h!t"), " shit ");
+        assert_eq!(n("waited 14 hours"), " waited 14 hours ");
+        assert_eq!(n("1000 people"), " 1000 people ");
+    }
+
+    #[test]
+    fn masked_words_resolve_against_the_lexicon() {
+        assert_eq!(n("f*ck"), " fuck ");
+        assert_eq!(n("c*nt"), " cunt ");
+        assert_eq!(n("f**k off"), " fuck off ");
+        assert_eq!(n("sh*t"), " shit ");
+    }
+
+    #[test]
+    fn spelled_out_words_join_when_they_make_a_lexicon_word() {
+        assert_eq!(n("f.u.c.k"), " fuck ");
+        assert_eq!(n("f u c k you"), " fuck you ");
+        assert_eq!(n("f-u-c-k"), " fuck ");
+        assert_eq!(n("the u s a"), " the u s a ");
+    }
+
+    #[test]
+    fn long_letter_runs_collapse() {
+        assert_eq!(n("fuuuuuck"), " fuck ");
+        assert_eq!(n("shiiiiit"), " shit ");
+        assert_eq!(n("good staff assessment"), " good staff assessment ");
+    }
+
+    #[test]
+    fn scunthorpe_words_stay_whole() {
+        for w in ["Scunthorpe", "Essex", "assessment", "therapist", "Dickens", "cocktail"] {
+            assert_eq!(n(w), format!(" {} ", w.to_lowercase()));
+        }
+    }
+
+    #[test]
+    fn apostrophes_are_unified() {
+        assert_eq!(n("you’re"), " you're ");
+        assert_eq!(n("'quoted'"), " quoted ");
+    }
+
+    #[test]
+    fn mentions_become_one_token() {
+        assert_eq!(n("@NHS_Trust you idiot"), " @user you idiot ");
+        assert_eq!(n("@USER @USER hi"), " @user @user hi ");
+    }
+
+    #[test]
+    fn a_and_e_survives() {
+        assert_eq!(n("should I go to A&E?"), " should i go to a&e ");
+    }
+}

@@ -1,0 +1,45 @@
+//! `signpost check`: load and validate every config file, print a summary.
+
+use crate::category::Category;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
+    let (config, classifier) = super::load(dir, None)?;
+    println!("config: {}", dir.display());
+    println!(
+        "rules: {} in {} files, {} phrases, {} word lists",
+        classifier.rule_count(),
+        config
+            .rules
+            .iter()
+            .map(|r| &r.file)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        classifier.phrase_count(),
+        config.wordlists.len()
+    );
+    println!("categories:");
+    for c in Category::ALL {
+        let n = config
+            .rules
+            .iter()
+            .filter(|r| r.def.category == *c || r.def.also.contains(c))
+            .count();
+        println!("  {:<18} {:>3} rules  {}", c.as_str(), n, c.meaning());
+    }
+    println!("orgs:");
+    for org in config.orgs.values() {
+        println!(
+            "  {:<10} {} — acts on {} categories, {} staff names, strikes {} in {} days",
+            org.id,
+            org.name,
+            org.categories.len(),
+            org.staff.len(),
+            org.strikes.threshold,
+            org.strikes.days
+        );
+    }
+    println!("ok");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,86 @@
+//! The `signpost` command line: argument parsing and dispatch. Each command's
+//! logic lives in its own file; this module only wires them up.
+
+mod check;
+mod classify;
+mod eval;
+
+use crate::classify::Classifier;
+use crate::config::Config;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "signpost", version, about = "Safe social media for NHS trust communications teams")]
+pub struct Cli {
+    /// Configuration directory.
+    #[arg(long, global = true, default_value = "config", value_name = "DIR")]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Classify JSONL posts from stdin, one JSON result a line on stdout.
+    Classify {
+        /// Apply this org's staff list and policy mapping.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Measure the classifier against a labelled JSONL file.
+    Eval {
+        /// Lines of {"id","text","labels":{category:0|1}}.
+        file: PathBuf,
+        #[arg(long)]
+        org: Option<String>,
+        /// Print the N worst false positives and false negatives per category.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        show: usize,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load and validate all configuration, then print a summary.
+    Check,
+}
+
+/// Parse arguments and run; the binary's whole `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Classify { org } => {
+            let (_, classifier) = load(&cli.config, org.as_deref())?;
+            classify::run(&classifier, org.as_deref())
+        }
+        Command::Eval { file, org, show, json } => {
+            let (_, classifier) = load(&cli.config, org.as_deref())?;
+            eval::run(&classifier, &file, org.as_deref(), show, json)
+        }
+        Command::Check => check::run(&cli.config),
+    }
+}
+
+/// Load config and compile the classifier; check that `org` exists.
+pub(crate) fn load(dir: &Path, org: Option<&str>) -> anyhow::Result<(Config, Classifier)> {
+    let config = Config::load(dir)?;
+    if let Some(org) = org {
+        if !config.orgs.contains_key(org) {
+            let known: Vec<&str> = config.orgs.keys().map(String::as_str).collect();
+            anyhow::bail!("unknown org `{org}`; configured orgs: {}", known.join(", "));
+        }
+    }
+    let classifier = Classifier::new(&config)?;
+    Ok((config, classifier))
+}
