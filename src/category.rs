@@ -115,6 +115,7 @@ vocabulary! {
     }
 }
 
+#[allow(clippy::derivable_impls)]
 impl Default for Severity {
     fn default() -> Self {
         Severity::None

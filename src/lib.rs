@@ -7,6 +7,6 @@
 
 pub mod category;
 pub mod classify;
-pub mod config;
 pub mod cli;
+pub mod config;
 pub mod model;

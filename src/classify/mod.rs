@@ -25,8 +25,8 @@ pub use normalize::{normalize, Lexicon, Normalized};
 pub use repeat::RecentPost;
 
 use crate::category::{Action, Category, Severity};
-use crate::config::{Config, ConfigError, LoadedRule, RepetitionConfig};
 use crate::config::rules::Validator;
+use crate::config::{Config, ConfigError, LoadedRule, RepetitionConfig};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use chrono::{DateTime, Duration, Utc};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
@@ -92,6 +92,13 @@ impl Classification {
         out.push_str(&raw[at..]);
         out
     }
+}
+
+/// The normalised text and raw hits behind a classification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    pub normalized: String,
+    pub hits: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,41 +189,55 @@ impl Classifier {
         for (idx, loaded) in config.rules.iter().enumerate() {
             let d = &loaded.def;
             let rule_no = idx as u32;
-            let mut add = |phrase: &str, role: Role, loaded: &LoadedRule| -> Result<(), ConfigError> {
-                if phrase.len() > limits.max_pattern_len {
-                    return Err(loaded.error(format!(
-                        "phrase is {} bytes, over the limit of {} (limits.max_pattern_len)",
-                        phrase.len(),
-                        limits.max_pattern_len
-                    )));
-                }
-                let Some((key, prefix)) = phrase_key(phrase) else {
-                    return Err(loaded.error(format!(
-                        "phrase `{phrase}` has no letters or digits left after normalisation"
-                    )));
+            let mut add =
+                |phrase: &str, role: Role, loaded: &LoadedRule| -> Result<(), ConfigError> {
+                    if phrase.len() > limits.max_pattern_len {
+                        return Err(loaded.error(format!(
+                            "phrase is {} bytes, over the limit of {} (limits.max_pattern_len)",
+                            phrase.len(),
+                            limits.max_pattern_len
+                        )));
+                    }
+                    let Some((key, prefix)) = phrase_key(phrase) else {
+                        return Err(loaded.error(format!(
+                            "phrase `{phrase}` has no letters or digits left after normalisation"
+                        )));
+                    };
+                    if role == Role::Match && !prefix && key.matches(' ').count() == 2 {
+                        lexicon_words.push(key.trim().to_string());
+                    }
+                    let id = *keys.entry(key.clone()).or_insert_with(|| {
+                        phrase_list.push(key);
+                        phrase_uses.push((prefix, Vec::new()));
+                        phrase_list.len() - 1
+                    });
+                    phrase_uses[id].1.push(Use {
+                        rule: rule_no,
+                        role,
+                    });
+                    Ok(())
                 };
-                if role == Role::Match && !prefix && key.matches(' ').count() == 2 {
-                    lexicon_words.push(key.trim().to_string());
-                }
-                let id = *keys.entry(key.clone()).or_insert_with(|| {
-                    phrase_list.push(key);
-                    phrase_uses.push((prefix, Vec::new()));
-                    phrase_list.len() - 1
-                });
-                phrase_uses[id].1.push(Use { rule: rule_no, role });
-                Ok(())
-            };
             for w in &d.words {
                 add(w, Role::Match, loaded)?;
             }
             for w in config.wordlist_entries(&d.wordlists) {
                 add(w, Role::Match, loaded)?;
             }
-            for w in d.unless.iter().map(String::as_str).chain(config.wordlist_entries(&d.unless_wordlists)) {
+            for w in d
+                .unless
+                .iter()
+                .map(String::as_str)
+                .chain(config.wordlist_entries(&d.unless_wordlists))
+            {
                 add(w, Role::Unless, loaded)?;
             }
             let mut has_near = false;
-            for w in d.near.iter().map(String::as_str).chain(config.wordlist_entries(&d.near_wordlists)) {
+            for w in d
+                .near
+                .iter()
+                .map(String::as_str)
+                .chain(config.wordlist_entries(&d.near_wordlists))
+            {
                 add(w, Role::Near, loaded)?;
                 has_near = true;
             }
@@ -230,11 +251,17 @@ impl Classifier {
                 raw_patterns.push(r.clone());
                 raw_rules.push(rule_no);
             }
-            if d.words.is_empty() && d.wordlists.is_empty() && d.regex.is_empty() && d.raw_regex.is_empty() {
-                return Err(loaded.error("has no patterns: give `words`, `wordlists`, `regex` or `raw_regex`"));
+            if d.words.is_empty()
+                && d.wordlists.is_empty()
+                && d.regex.is_empty()
+                && d.raw_regex.is_empty()
+            {
+                return Err(loaded
+                    .error("has no patterns: give `words`, `wordlists`, `regex` or `raw_regex`"));
             }
             if d.validate.is_some() && d.raw_regex.is_empty() {
-                return Err(loaded.error("`validate` applies to `raw_regex` matches, but the rule has none"));
+                return Err(loaded
+                    .error("`validate` applies to `raw_regex` matches, but the rule has none"));
             }
             if !(d.score.is_finite() && d.score > 0.0) {
                 return Err(loaded.error("`score` must be a positive number"));
@@ -250,7 +277,11 @@ impl Classifier {
                 validate: d.validate,
                 needs_near: has_near,
                 near_window: d.near_window,
-                allow: d.allow.iter().map(|a| normalize(a, &Lexicon::default()).text.trim().to_string()).collect(),
+                allow: d
+                    .allow
+                    .iter()
+                    .map(|a| normalize(a, &Lexicon::default()).text.trim().to_string())
+                    .collect(),
             });
         }
         if phrase_list.len() > limits.max_phrases {
@@ -273,30 +304,39 @@ impl Classifier {
                     .match_kind(MatchKind::Standard)
                     .build(&phrase_list)
             })
-            .map_err(|e| ConfigError::new(config.dir.join("rules"), format!("cannot compile phrases: {e}")))?;
+            .map_err(|e| {
+                ConfigError::new(
+                    config.dir.join("rules"),
+                    format!("cannot compile phrases: {e}"),
+                )
+            })?;
 
-        let set = |patterns: &[String], rule_of: &[u32]| -> Result<(RegexSet, Vec<Regex>), ConfigError> {
-            let set = RegexSetBuilder::new(patterns)
-                .size_limit(limits.regex_size_limit)
-                .dfa_size_limit(limits.regex_size_limit)
-                .build()
-                .map_err(|e| {
-                    // Find the culprit for a precise message.
-                    let bad = patterns.iter().position(|p| Regex::new(p).is_err()).unwrap_or(0);
-                    config.rules[rule_of.get(bad).copied().unwrap_or(0) as usize]
-                        .error(format!("regex set does not compile: {e}"))
-                })?;
-            let singles = patterns
-                .iter()
-                .map(|p| {
-                    RegexBuilder::new(p)
-                        .size_limit(limits.regex_size_limit)
-                        .build()
-                        .expect("checked above")
-                })
-                .collect();
-            Ok((set, singles))
-        };
+        let set =
+            |patterns: &[String], rule_of: &[u32]| -> Result<(RegexSet, Vec<Regex>), ConfigError> {
+                let set = RegexSetBuilder::new(patterns)
+                    .size_limit(limits.regex_size_limit)
+                    .dfa_size_limit(limits.regex_size_limit)
+                    .build()
+                    .map_err(|e| {
+                        // Find the culprit for a precise message.
+                        let bad = patterns
+                            .iter()
+                            .position(|p| Regex::new(p).is_err())
+                            .unwrap_or(0);
+                        config.rules[rule_of.get(bad).copied().unwrap_or(0) as usize]
+                            .error(format!("regex set does not compile: {e}"))
+                    })?;
+                let singles = patterns
+                    .iter()
+                    .map(|p| {
+                        RegexBuilder::new(p)
+                            .size_limit(limits.regex_size_limit)
+                            .build()
+                            .expect("checked above")
+                    })
+                    .collect();
+                Ok((set, singles))
+            };
         let (norm_set, norm_regexes) = set(&norm_patterns, &norm_rules)?;
         let (raw_set, raw_regexes) = set(&raw_patterns, &raw_rules)?;
 
@@ -320,7 +360,8 @@ impl Classifier {
                 .filter_map(|p| phrase_key(p).map(|(k, _)| k))
                 .collect();
             let build = |keys: &[String]| {
-                (!keys.is_empty()).then(|| AhoCorasick::new(keys).expect("staff names are plain strings"))
+                (!keys.is_empty())
+                    .then(|| AhoCorasick::new(keys).expect("staff names are plain strings"))
             };
             orgs.insert(
                 id.clone(),
@@ -372,6 +413,41 @@ impl Classifier {
         normalize(text, &self.lexicon)
     }
 
+    /// What the rules see in `text`: the normalised form and every phrase
+    /// and pattern hit with the rules that use it, before `unless`, `near`
+    /// and thresholds are applied.
+    pub fn explain(&self, text: &str) -> Explanation {
+        let norm = self.normalize(text);
+        let mut hits = Vec::new();
+        for m in self.phrases.find_overlapping_iter(&norm.text) {
+            let (_, uses) = &self.phrase_uses[m.pattern().as_usize()];
+            for u in uses {
+                hits.push(format!(
+                    "{:?} `{}` {}",
+                    u.role,
+                    norm.text[m.range()].trim(),
+                    self.rules[u.rule as usize].id
+                ));
+            }
+        }
+        for i in self.norm_set.matches(&norm.text).iter() {
+            hits.push(format!(
+                "Regex {}",
+                self.rules[self.norm_rules[i] as usize].id
+            ));
+        }
+        for i in self.raw_set.matches(text).iter() {
+            hits.push(format!(
+                "RawRegex {}",
+                self.rules[self.raw_rules[i] as usize].id
+            ));
+        }
+        Explanation {
+            normalized: norm.text,
+            hits,
+        }
+    }
+
     /// Classify one post.
     pub fn classify(&self, input: &Input<'_>) -> Classification {
         let norm = self.normalize(input.text);
@@ -397,7 +473,9 @@ impl Classifier {
             let mut whole: Option<&str> = None;
             if *prefix {
                 let start = canon[..m.end()].rfind(' ').map_or(0, |i| i + 1);
-                let end = canon[m.end()..].find(' ').map_or(canon.len(), |i| m.end() + i);
+                let end = canon[m.end()..]
+                    .find(' ')
+                    .map_or(canon.len(), |i| m.end() + i);
                 whole = Some(&canon[start..end]);
             }
             let pos = token_at(&mut token_starts, m.start() + 1);
@@ -437,10 +515,15 @@ impl Classifier {
                         None => true,
                         Some(Validator::NhsNumber) => pii::is_valid_nhs_number(m.as_str()),
                         Some(Validator::UkPhone) => pii::is_uk_phone(m.as_str()),
-                        Some(Validator::DateOfBirth) => {
-                            m.as_str().split(|c: char| !(c.is_ascii_digit() || "/-.".contains(c)))
-                                .any(|part| !part.is_empty() && pii::is_date_of_birth(part.trim_matches(|c: char| !c.is_ascii_digit())))
-                        }
+                        Some(Validator::DateOfBirth) => m
+                            .as_str()
+                            .split(|c: char| !(c.is_ascii_digit() || "/-.".contains(c)))
+                            .any(|part| {
+                                !part.is_empty()
+                                    && pii::is_date_of_birth(
+                                        part.trim_matches(|c: char| !c.is_ascii_digit()),
+                                    )
+                            }),
                     };
                     if ok {
                         // Raw matches carry their byte offset: it makes hits
@@ -471,14 +554,19 @@ impl Classifier {
             if group.iter().any(|e| e.1 == Role::Unless) {
                 continue;
             }
-            let mut matches: Vec<usize> = group.iter().filter(|e| e.1 == Role::Match).map(|e| e.2).collect();
+            let mut matches: Vec<usize> = group
+                .iter()
+                .filter(|e| e.1 == Role::Match)
+                .map(|e| e.2)
+                .collect();
             if matches.is_empty() {
                 continue;
             }
             if rule.needs_near {
-                let near_ok = group.iter().filter(|e| e.1 == Role::Near).any(|n| {
-                    matches.iter().any(|&m| m.abs_diff(n.2) <= rule.near_window)
-                });
+                let near_ok = group
+                    .iter()
+                    .filter(|e| e.1 == Role::Near)
+                    .any(|n| matches.iter().any(|&m| m.abs_diff(n.2) <= rule.near_window));
                 if !near_ok {
                     continue;
                 }
@@ -577,14 +665,29 @@ fn staff_variants(name: &str) -> Vec<String> {
     let full = normalize(name, &Lexicon::default());
     let mut out = vec![full.text.clone()];
     if let Some(last) = full.tokens().last() {
-        for title in ["dr", "doctor", "nurse", "sister", "paramedic", "mr", "mrs", "ms", "miss"] {
+        for title in [
+            "dr",
+            "doctor",
+            "nurse",
+            "sister",
+            "paramedic",
+            "mr",
+            "mrs",
+            "ms",
+            "miss",
+        ] {
             out.push(format!(" {title} {last} "));
         }
     }
     out
 }
 
-fn check_regex(pattern: &str, max_len: usize, size_limit: usize, rule: &LoadedRule) -> Result<(), ConfigError> {
+fn check_regex(
+    pattern: &str,
+    max_len: usize,
+    size_limit: usize,
+    rule: &LoadedRule,
+) -> Result<(), ConfigError> {
     if pattern.len() > max_len {
         return Err(rule.error(format!(
             "regex is {} bytes, over the limit of {max_len} (limits.max_pattern_len)",

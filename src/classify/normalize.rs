@@ -24,14 +24,23 @@ use unicode_normalization::UnicodeNormalization;
 #[derive(Debug, Default, Clone)]
 pub struct Lexicon {
     words: HashSet<String>,
+    /// Stems of prefix patterns (`fuck*` → `fuck`).
+    stems: Vec<String>,
     /// Words indexed by length, for resolving masked tokens like `f*ck`.
     by_len: Vec<Vec<String>>,
 }
 
 impl Lexicon {
+    /// A lexicon of whole words and of stems (words ending in `*`).
     pub fn new<I: IntoIterator<Item = String>>(words: I) -> Self {
         let mut lex = Lexicon::default();
         for w in words {
+            if let Some(stem) = w.strip_suffix('*') {
+                if stem.len() >= 3 && stem.chars().all(char::is_alphanumeric) {
+                    lex.stems.push(stem.to_string());
+                }
+                continue;
+            }
             if w.is_empty() || w.contains(' ') || !w.chars().all(char::is_alphanumeric) {
                 continue;
             }
@@ -67,10 +76,7 @@ impl Lexicon {
         let bucket = self.by_len.get(masked.len())?;
         let mut found = None;
         for w in bucket {
-            let fits = w
-                .chars()
-                .zip(masked)
-                .all(|(a, &b)| b == '\0' || a == b);
+            let fits = w.chars().zip(masked).all(|(a, &b)| b == '\0' || a == b);
             if fits {
                 if found.is_some() {
                     return None;
@@ -244,7 +250,11 @@ pub fn normalize(raw: &str, lexicon: &Lexicon) -> Normalized {
         // A mention: `@someone` becomes the single token `@user`, so rules can
         // treat any addressed account as a target.
         if let Some(handle) = tok.strip_prefix('@') {
-            if !handle.is_empty() && handle.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            if !handle.is_empty()
+                && handle
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            {
                 flush_spelled(&mut out, &mut pending_letters, &mut pending_tokens, lexicon);
                 push_token(&mut out, "@user");
                 continue;
@@ -340,6 +350,10 @@ fn split_token(tok: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Undo leetspeak and masking in one token, collapse letter runs, trim quotes.
+///
+/// Every rewrite is conservative: a masked, leetspeak or stretched token is
+/// only rewritten when the result is a lexicon word (or starts with a lexicon
+/// stem), so "4th", "10am" and "www" stay as they are.
 fn clean_token(tok: &str, lexicon: &Lexicon, out: &mut String) {
     out.clear();
     let tok = tok.trim_matches(|c: char| c == '\'' || c == '!' || c == '?' || c == '|');
@@ -347,11 +361,12 @@ fn clean_token(tok: &str, lexicon: &Lexicon, out: &mut String) {
         return;
     }
     let has_alpha = tok.chars().any(char::is_alphabetic);
-    let has_other = tok.chars().any(|c| !c.is_alphabetic() && c != '\'' && c != '&');
-    let has_mask = has_alpha && tok.chars().any(is_mask);
-    let mixed = has_alpha && has_other;
+    let mixed = has_alpha
+        && tok
+            .chars()
+            .any(|c| !c.is_alphabetic() && c != '\'' && c != '&');
 
-    if has_mask {
+    if mixed && tok.chars().any(is_mask) {
         let masked: Vec<char> = tok
             .chars()
             .map(|c| {
@@ -367,67 +382,65 @@ fn clean_token(tok: &str, lexicon: &Lexicon, out: &mut String) {
             return;
         }
     }
-    let mut last = '\0';
-    let mut run = 0usize;
-    for c in tok.chars() {
-        let c = if mixed && !c.is_alphabetic() {
-            match leet(c) {
-                Some(l) => l,
-                None if c.is_ascii_digit() || c == '\'' || c == '&' => c,
-                None => continue,
-            }
-        } else if is_mask(c) || c == '!' || c == '|' || c == '$' || c == '@' || c == '+' {
-            continue;
-        } else {
-            c
-        };
-        if c == last && c.is_alphabetic() {
-            run += 1;
-            // Keep at most two in a row while reading; fix 3+ runs below.
-            if run >= 2 {
-                continue;
-            }
-        } else {
-            run = 0;
+    if mixed {
+        let leeted: String = tok
+            .chars()
+            .filter_map(|c| if c.is_alphabetic() { Some(c) } else { leet(c) })
+            .collect();
+        if let Some(w) = lexicon.resolve_stretched(&leeted) {
+            out.push_str(&w);
+            return;
         }
-        last = c;
-        out.push(c);
     }
-    // A run of three or more identical letters was squeezed to two above;
-    // squeeze those doubles to one when the token had such a run.
-    if has_long_run(tok) {
-        let squeezed = squeeze(out);
-        *out = squeezed;
+    let plain: String = tok
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '\'' || *c == '&')
+        .collect();
+    match lexicon.resolve_stretched(&plain) {
+        Some(w) => out.push_str(&w),
+        None => out.push_str(&cap_runs(&plain, 2)),
     }
 }
 
-fn has_long_run(tok: &str) -> bool {
+/// Limit runs of the same letter to `max`.
+fn cap_runs(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len());
     let mut last = '\0';
-    let mut run = 1;
-    for c in tok.chars() {
+    let mut run = 0;
+    for c in s.chars() {
         if c == last && c.is_alphabetic() {
             run += 1;
-            if run >= 3 {
-                return true;
-            }
         } else {
             run = 1;
             last = c;
         }
-    }
-    false
-}
-
-fn squeeze(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut last = '\0';
-    for c in s.chars() {
-        if c != last || !c.is_alphabetic() {
+        if run <= max {
             out.push(c);
         }
-        last = c;
     }
     out
+}
+
+impl Lexicon {
+    /// The lexicon word a (possibly stretched) token stands for: the token
+    /// itself, its runs capped at two (`asssss` → `ass`), or squeezed to one
+    /// (`fuuuuck` → `fuck`), whichever is known first.
+    fn resolve_stretched(&self, tok: &str) -> Option<String> {
+        if self.knows(tok) {
+            return Some(tok.to_string());
+        }
+        let two = cap_runs(tok, 2);
+        if self.knows(&two) {
+            return Some(two);
+        }
+        let one = cap_runs(tok, 1);
+        self.knows(&one).then_some(one)
+    }
+
+    /// A lexicon word, or a word starting with a lexicon stem.
+    fn knows(&self, w: &str) -> bool {
+        self.words.contains(w) || self.stems.iter().any(|s| w.starts_with(s.as_str()))
+    }
 }
 
 #[cfg(test)]
@@ -436,9 +449,11 @@ mod tests {
 
     fn lex() -> Lexicon {
         Lexicon::new(
-            ["fuck", "shit", "cunt", "twat", "bitch", "idiot"]
-                .iter()
-                .map(|s| s.to_string()),
+            [
+                "fuck", "shit", "cunt", "twat", "bitch", "idiot", "ass", "shitty", "fuck*",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
         )
     }
 
@@ -481,6 +496,13 @@ mod tests {
         assert_eq!(n("$h!t"), " shit ");
         assert_eq!(n("waited 14 hours"), " waited 14 hours ");
         assert_eq!(n("1000 people"), " 1000 people ");
+        assert_eq!(
+            n("the 4th amendment at 10am"),
+            " the 4th amendment at 10am "
+        );
+        assert_eq!(n("@ss"), " @user ");
+        assert_eq!(n("a$$"), " ass ");
+        assert_eq!(n("sh1tty f4cking"), " shitty f4cking ");
     }
 
     #[test]
@@ -504,11 +526,20 @@ mod tests {
         assert_eq!(n("fuuuuuck"), " fuck ");
         assert_eq!(n("shiiiiit"), " shit ");
         assert_eq!(n("good staff assessment"), " good staff assessment ");
+        assert_eq!(n("asssss"), " ass ");
+        assert_eq!(n("xxx www"), " xx ww ");
     }
 
     #[test]
     fn scunthorpe_words_stay_whole() {
-        for w in ["Scunthorpe", "Essex", "assessment", "therapist", "Dickens", "cocktail"] {
+        for w in [
+            "Scunthorpe",
+            "Essex",
+            "assessment",
+            "therapist",
+            "Dickens",
+            "cocktail",
+        ] {
             assert_eq!(n(w), format!(" {} ", w.to_lowercase()));
         }
     }

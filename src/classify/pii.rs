@@ -73,7 +73,11 @@ pub fn is_date_of_birth(s: &str) -> bool {
     ) else {
         return false;
     };
-    let y = if parts[2].trim().len() == 2 { 1900 + y } else { y };
+    let y = if parts[2].trim().len() == 2 {
+        1900 + y
+    } else {
+        y
+    };
     NaiveDate::from_ymd_opt(y, m, d).is_some_and(|date| (1900..=2030).contains(&date.year()))
 }
 
@@ -127,7 +131,10 @@ mod tests {
             c => c,
         };
         if check < 10 {
-            let s: String = body.iter().map(|d| char::from_digit(*d, 10).unwrap()).collect();
+            let s: String = body
+                .iter()
+                .map(|d| char::from_digit(*d, 10).unwrap())
+                .collect();
             assert!(is_valid_nhs_number(&format!("{s}{check}")));
         }
     }

@@ -26,6 +26,8 @@ struct Output<'a> {
     rules: &'a [String],
     severity: crate::category::Severity,
     suggested_actions: &'a [crate::category::Action],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explain: Option<crate::classify::Explanation>,
 }
 
 #[derive(Serialize)]
@@ -76,10 +78,10 @@ impl History {
     }
 }
 
-pub fn run(classifier: &Classifier, org: Option<&str>) -> anyhow::Result<ExitCode> {
+pub fn run(classifier: &Classifier, org: Option<&str>, explain: bool) -> anyhow::Result<ExitCode> {
     let stdin = std::io::stdin().lock();
     let stdout = std::io::stdout().lock();
-    process(classifier, org, stdin, stdout)?;
+    process(classifier, org, explain, stdin, stdout)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -87,6 +89,7 @@ pub fn run(classifier: &Classifier, org: Option<&str>) -> anyhow::Result<ExitCod
 pub fn process<R: BufRead, W: Write>(
     classifier: &Classifier,
     org: Option<&str>,
+    explain: bool,
     mut input: R,
     output: W,
 ) -> std::io::Result<()> {
@@ -119,6 +122,7 @@ pub fn process<R: BufRead, W: Write>(
                         rules: &c.rules,
                         severity: c.severity,
                         suggested_actions: &c.suggested_actions,
+                        explain: explain.then(|| classifier.explain(&l.text)),
                     },
                 )?;
                 if let (Some(a), Some(at)) = (&l.author, l.created_at) {

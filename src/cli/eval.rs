@@ -98,9 +98,16 @@ struct CategoryReport {
     counts: Counts,
 }
 
-pub fn run(classifier: &Classifier, file: &Path, org: Option<&str>, show: usize, json: bool) -> anyhow::Result<ExitCode> {
+pub fn run(
+    classifier: &Classifier,
+    file: &Path,
+    org: Option<&str>,
+    show: usize,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let reader = std::io::BufReader::new(
-        std::fs::File::open(file).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?,
+        std::fs::File::open(file)
+            .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?,
     );
     let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
     let mut fps: BTreeMap<String, Vec<Miss>> = BTreeMap::new();
@@ -114,7 +121,11 @@ pub fn run(classifier: &Classifier, file: &Path, org: Option<&str>, show: usize,
         let row: Row = serde_json::from_str(&line)
             .map_err(|e| anyhow::anyhow!("{}:{}: {e}", file.display(), n + 1))?;
         rows += 1;
-        let c = classifier.classify(&Input { text: &row.text, org, ..Input::default() });
+        let c = classifier.classify(&Input {
+            text: &row.text,
+            org,
+            ..Input::default()
+        });
         for (label, &truth) in &row.labels {
             let Some(pred) = predicts(label, &c) else {
                 continue;
@@ -170,8 +181,15 @@ pub fn run(classifier: &Classifier, file: &Path, org: Option<&str>, show: usize,
         return Ok(ExitCode::SUCCESS);
     }
 
-    println!("{}: {rows} rows{}", file.display(), org.map(|o| format!(", org {o}")).unwrap_or_default());
-    println!("{:<18} {:>8} {:>9} {:>7} {:>6} {:>9}", "category", "support", "precision", "recall", "F1", "macro-F1");
+    println!(
+        "{}: {rows} rows{}",
+        file.display(),
+        org.map(|o| format!(", org {o}")).unwrap_or_default()
+    );
+    println!(
+        "{:<18} {:>8} {:>9} {:>7} {:>6} {:>9}",
+        "category", "support", "precision", "recall", "F1", "macro-F1"
+    );
     for (label, c) in &counts {
         println!(
             "{:<18} {:>8} {:>9.3} {:>7.3} {:>6.3} {:>9.3}",
@@ -187,11 +205,26 @@ pub fn run(classifier: &Classifier, file: &Path, org: Option<&str>, show: usize,
         for (title, misses) in [("false positives", &mut fps), ("false negatives", &mut fns)] {
             for (label, list) in misses.iter_mut() {
                 // Worst first: the most severe wrong flags, the shortest misses.
-                list.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.text.len().cmp(&b.text.len())));
+                list.sort_by(|a, b| {
+                    b.severity
+                        .cmp(&a.severity)
+                        .then(a.text.len().cmp(&b.text.len()))
+                });
                 println!("\n{title} for {label} ({} in all):", list.len());
                 for m in list.iter().take(show) {
-                    let text: String = m.text.chars().take(160).collect::<String>().replace('\n', " ");
-                    println!("  {} [{}] {}  {}", m.id, m.severity, m.rules.join(","), text);
+                    let text: String = m
+                        .text
+                        .chars()
+                        .take(160)
+                        .collect::<String>()
+                        .replace('\n', " ");
+                    println!(
+                        "  {} [{}] {}  {}",
+                        m.id,
+                        m.severity,
+                        m.rules.join(","),
+                        text
+                    );
                 }
             }
         }
@@ -205,7 +238,12 @@ mod tests {
 
     #[test]
     fn macro_f1_averages_both_classes() {
-        let c = Counts { tp: 8, fp: 2, tn: 85, r#fn: 5 };
+        let c = Counts {
+            tp: 8,
+            fp: 2,
+            tn: 85,
+            r#fn: 5,
+        };
         assert!((c.precision() - 0.8).abs() < 1e-9);
         assert!((c.recall() - 8.0 / 13.0).abs() < 1e-9);
         let neg = f1(85.0 / 90.0, 85.0 / 87.0);

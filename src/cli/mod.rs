@@ -12,7 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "signpost", version, about = "Safe social media for NHS trust communications teams")]
+#[command(
+    name = "signpost",
+    version,
+    about = "Safe social media for NHS trust communications teams"
+)]
 pub struct Cli {
     /// Configuration directory.
     #[arg(long, global = true, default_value = "config", value_name = "DIR")]
@@ -28,6 +32,10 @@ pub enum Command {
         /// Apply this org's staff list and policy mapping.
         #[arg(long)]
         org: Option<String>,
+        /// Add the normalised text and every phrase hit to each output line,
+        /// for writing and debugging rules.
+        #[arg(long)]
+        explain: bool,
     },
     /// Measure the classifier against a labelled JSONL file.
     Eval {
@@ -60,11 +68,16 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Classify { org } => {
+        Command::Classify { org, explain } => {
             let (_, classifier) = load(&cli.config, org.as_deref())?;
-            classify::run(&classifier, org.as_deref())
+            classify::run(&classifier, org.as_deref(), explain)
         }
-        Command::Eval { file, org, show, json } => {
+        Command::Eval {
+            file,
+            org,
+            show,
+            json,
+        } => {
             let (_, classifier) = load(&cli.config, org.as_deref())?;
             eval::run(&classifier, &file, org.as_deref(), show, json)
         }

@@ -16,7 +16,7 @@ mod org;
 pub mod rules;
 
 pub use org::{CategoryPolicy, OrgConfig, StrikesConfig};
-pub use rules::{ClassifierConfig, CategorySettings, Limits, RepetitionConfig, RuleDef, RuleFile};
+pub use rules::{CategorySettings, ClassifierConfig, Limits, RepetitionConfig, RuleDef, RuleFile};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -42,7 +42,12 @@ impl ConfigError {
     }
 
     /// An error at a byte offset of `source`.
-    pub fn at(file: impl Into<PathBuf>, source: &str, offset: usize, message: impl Into<String>) -> Self {
+    pub fn at(
+        file: impl Into<PathBuf>,
+        source: &str,
+        offset: usize,
+        message: impl Into<String>,
+    ) -> Self {
         let (line, column) = line_col(source, offset);
         ConfigError {
             file: file.into(),
@@ -91,7 +96,10 @@ impl FloorCharBoundary for str {
 }
 
 /// Parse a TOML document into `T`, turning errors into located [`ConfigError`]s.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(file: &Path, source: &str) -> Result<T, ConfigError> {
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    source: &str,
+) -> Result<T, ConfigError> {
     toml::from_str(source).map_err(|e| {
         let message = e.message().trim().to_string();
         match e.span() {
@@ -112,7 +120,8 @@ fn files_with_ext(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, ConfigError> {
         .map_err(|e| ConfigError::new(dir, format!("cannot read directory: {e}")))?;
     let mut out = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| ConfigError::new(dir, format!("cannot read directory: {e}")))?;
+        let entry =
+            entry.map_err(|e| ConfigError::new(dir, format!("cannot read directory: {e}")))?;
         let path = entry.path();
         if path.extension().and_then(|e| e.to_str()) == Some(ext) {
             out.push(path);
@@ -245,7 +254,10 @@ impl Config {
             for path in files_with_ext(&orgs_dir, "toml")? {
                 let text = read(&path)?;
                 let org: OrgConfig = parse_toml(&path, &text)?;
-                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                let stem = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default();
                 if org.id != stem {
                     return Err(ConfigError::new(
                         &path,
@@ -272,11 +284,19 @@ impl Config {
     fn check_references(&self) -> Result<(), ConfigError> {
         for rule in &self.rules {
             let d = &rule.def;
-            for name in d.wordlists.iter().chain(&d.unless_wordlists).chain(&d.near_wordlists) {
+            for name in d
+                .wordlists
+                .iter()
+                .chain(&d.unless_wordlists)
+                .chain(&d.near_wordlists)
+            {
                 if !self.wordlists.contains_key(name) {
                     return Err(rule.error(format!(
                         "word list `{name}` not found; expected {}",
-                        self.dir.join("wordlists").join(format!("{name}.txt")).display()
+                        self.dir
+                            .join("wordlists")
+                            .join(format!("{name}.txt"))
+                            .display()
                     )));
                 }
             }
@@ -295,7 +315,10 @@ impl Config {
     }
 
     /// The phrases of the named word lists, in order.
-    pub fn wordlist_entries<'a>(&'a self, names: &'a [String]) -> impl Iterator<Item = &'a str> + 'a {
+    pub fn wordlist_entries<'a>(
+        &'a self,
+        names: &'a [String],
+    ) -> impl Iterator<Item = &'a str> + 'a {
         names
             .iter()
             .filter_map(|n| self.wordlists.get(n))
@@ -319,7 +342,11 @@ mod tests {
         let src = "[[rule]]\nid = \"x\"\ncategroy = \"abuse\"\n";
         let err = parse_toml::<RuleFile>(Path::new("rules/a.toml"), src).unwrap_err();
         assert_eq!(err.line, Some(3), "{err}");
-        assert!(err.to_string().starts_with("rules/a.toml:3:1: unknown field `categroy`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("rules/a.toml:3:1: unknown field `categroy`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -69,7 +69,10 @@ pub struct StrikesConfig {
 
 impl Default for StrikesConfig {
     fn default() -> Self {
-        StrikesConfig { threshold: 3, days: 30 }
+        StrikesConfig {
+            threshold: 3,
+            days: 30,
+        }
     }
 }
 
