@@ -6,4 +6,5 @@
 //! out through a durable outbox; everything is audited.
 
 pub mod category;
+pub mod hours;
 pub mod model;
