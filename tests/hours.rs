@@ -51,7 +51,7 @@ fn shipped_calendar(nation: Nation) -> Calendar {
     Calendar::new(nation, file).unwrap_or_else(|e| panic!("checking {}: {e}", path.display()))
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OrgFile {
     hours: HoursConfig,
@@ -1060,8 +1060,7 @@ fn config_errors_carry_a_location_and_say_what_to_fix() {
         "[hours]\ntimezone = \"Europe/London\"\ncalendar = \"england-and-wales\"\n\
          [hours.weekly]\nmon = [\"09:00-17:30\"]\ntue = [\"17:30-09:00\"]\n",
     )
-    .err()
-    .expect("end before start is rejected")
+    .expect_err("end before start is rejected")
     .to_string();
     assert!(err.contains("line 6"), "{err}");
     assert!(
@@ -1072,15 +1071,100 @@ fn config_errors_carry_a_location_and_say_what_to_fix() {
     let err = toml::from_str::<OrgFile>(
         "[hours]\ntimezone = \"GMT+1\"\ncalendar = \"england-and-wales\"\n[hours.weekly]\n",
     )
-    .err()
-    .expect("unknown zone is rejected")
+    .expect_err("unknown zone is rejected")
     .to_string();
     assert!(err.contains("line 2"), "{err}");
     assert!(err.contains("unknown timezone \"GMT+1\""), "{err}");
 
     let err = toml::from_str::<CalendarFile>("[[extra_closed]]\ndate = 2022-06-03\n")
-        .err()
-        .expect("name is required")
+        .expect_err("name is required")
         .to_string();
     assert!(err.contains("missing field `name`"), "{err}");
+}
+
+// ----------------------------------------------------------- consistency
+
+/// Steps through holiday and clock-change periods every 15 minutes and
+/// checks that `is_open`, `next_open`, `next_close`, `open_periods` and
+/// `working_duration` tell one consistent story.
+#[test]
+fn queries_agree_with_each_other_every_15_minutes() {
+    let split = schedule(
+        r#"
+        [hours]
+        timezone = "Europe/London"
+        calendar = "england-and-wales"
+        [hours.weekly]
+        mon = ["08:00-12:00", "13:00-17:00"]
+        fri = ["00:00-01:30", "22:00-24:00"]
+        sat = ["00:00-02:00"]
+        sun = ["00:30-03:00"]
+        "#,
+    );
+    let las = schedule(LAS);
+    let overrides = [
+        Override::open(london(2025, 3, 29, 10, 0), london(2025, 3, 29, 14, 0)),
+        Override::closed(london(2025, 4, 1, 11, 0), london(2025, 4, 2, 10, 15)),
+        Override::open(london(2025, 12, 25, 10, 0), london(2025, 12, 25, 14, 0)),
+    ];
+    let views = [
+        las.view(),
+        las.with_overrides(&overrides),
+        split.view(),
+        split.with_overrides(&overrides),
+    ];
+    let ranges = [
+        (utc(2025, 3, 26, 0, 0), utc(2025, 4, 4, 0, 0)),
+        (utc(2025, 4, 16, 0, 0), utc(2025, 4, 23, 0, 0)),
+        (utc(2025, 10, 23, 0, 0), utc(2025, 10, 29, 0, 0)),
+        (utc(2025, 12, 22, 0, 0), utc(2026, 1, 3, 0, 0)),
+    ];
+    let step = minutes(15);
+    let second = Duration::seconds(1);
+    let mut checked = 0;
+    for view in views {
+        for (from, to) in ranges {
+            let mut sum = Duration::zero();
+            let mut t = from;
+            while t < to {
+                let open = view.is_open(t);
+                assert_eq!(!view.open_periods(t, t + second).is_empty(), open, "{t}");
+                if open {
+                    assert_eq!(view.next_open(t), Some(t));
+                    let close = view.next_close(t).expect("closes");
+                    assert!(
+                        close > t && !view.is_open(close) && view.is_open(close - second),
+                        "{t}"
+                    );
+                    assert_eq!(view.working_duration(t, close), close - t, "{t}");
+                } else {
+                    assert_eq!(view.next_close(t), Some(t));
+                    let opens = view.next_open(t).expect("opens");
+                    assert!(
+                        opens > t && view.is_open(opens) && !view.is_open(opens - second),
+                        "{t}"
+                    );
+                    assert_eq!(view.working_duration(t, opens), Duration::zero(), "{t}");
+                }
+                sum = sum + view.working_duration(t, t + step);
+                t = t + step;
+                checked += 1;
+            }
+            let whole = view.working_duration(from, to);
+            assert_eq!(sum, whole, "{from}..{to}");
+            let periods = view.open_periods(from, to);
+            assert!(
+                periods.windows(2).all(|w| w[0].1 < w[1].0),
+                "sorted, disjoint, not touching"
+            );
+            assert_eq!(
+                periods
+                    .iter()
+                    .map(|(s, e)| *e - *s)
+                    .fold(Duration::zero(), |a, b| a + b),
+                whole
+            );
+        }
+    }
+    assert!(checked > 10_000, "{checked}");
 }

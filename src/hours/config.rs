@@ -356,9 +356,9 @@ mod tests {
 
     #[test]
     fn bad_timezone_says_what_to_use() {
-        let err = parse(&format!(
-            "[hours]\ntimezone = \"Europe/Londn\"\ncalendar = \"scotland\"\n[hours.weekly]\n"
-        ))
+        let err = parse(
+            "[hours]\ntimezone = \"Europe/Londn\"\ncalendar = \"scotland\"\n[hours.weekly]\n",
+        )
         .unwrap_err();
         assert!(
             err.contains("unknown timezone \"Europe/Londn\": use an IANA time zone name such as \"Europe/London\""),
