@@ -8,6 +8,7 @@
 //! [hours.weekly]
 //! mon = ["09:00-17:30"]
 //! tue = ["08:00-12:00", "13:00-17:00"] # several intervals a day
+//! wed = "09:00-17:00"                  # one interval may be a plain string
 //! sat = ["00:00-24:00"]                # 24:00 is allowed as an end
 //! # days left out are closed
 //! ```
@@ -182,10 +183,36 @@ impl Serialize for DayWindow {
     }
 }
 
+/// Accepts a list of intervals, or a single interval written as a plain
+/// string (`mon = "09:00-17:00"`).
 impl<'de> Deserialize<'de> for DayWindow {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let items = Vec::<String>::deserialize(deserializer)?;
-        DayWindow::parse(&items).map_err(serde::de::Error::custom)
+        struct DayVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for DayVisitor {
+            type Value = DayWindow;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of intervals such as [\"09:00-12:00\", \"13:00-17:00\"]")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DayWindow, E> {
+                DayWindow::parse(&[v]).map_err(E::custom)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<DayWindow, A::Error> {
+                let mut items: Vec<String> = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    items.push(item);
+                }
+                DayWindow::parse(&items).map_err(serde::de::Error::custom)
+            }
+        }
+
+        deserializer.deserialize_any(DayVisitor)
     }
 }
 
@@ -343,6 +370,21 @@ mod tests {
         );
         let back: HoursConfig = serde_json::from_value(json).expect("deserialises");
         assert_eq!(back, cfg);
+    }
+
+    #[test]
+    fn a_single_interval_may_be_a_plain_string() {
+        let cfg =
+            parse(&format!("{HEADER}[hours.weekly]\nthu = \"09:00-17:00\"\n")).expect("valid");
+        assert_eq!(
+            cfg.weekly.thu,
+            DayWindow::parse(&["09:00-17:00"]).expect("valid")
+        );
+        let err = parse(&format!("{HEADER}[hours.weekly]\nthu = 9\n")).unwrap_err();
+        assert!(
+            err.contains("expected a list of intervals such as [\"09:00-12:00\", \"13:00-17:00\"]"),
+            "{err}"
+        );
     }
 
     #[test]
