@@ -1146,8 +1146,8 @@ fn queries_agree_with_each_other_every_15_minutes() {
                     );
                     assert_eq!(view.working_duration(t, opens), Duration::zero(), "{t}");
                 }
-                sum = sum + view.working_duration(t, t + step);
-                t = t + step;
+                sum += view.working_duration(t, t + step);
+                t += step;
                 checked += 1;
             }
             let whole = view.working_duration(from, to);
