@@ -9,4 +9,5 @@ pub mod category;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod hours;
 pub mod model;
