@@ -39,6 +39,10 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
             org.strikes.threshold,
             org.strikes.days
         );
+        println!(
+            "             hours: {}",
+            config.schedule(&org.id)?.window_text()
+        );
     }
     println!("ok");
     Ok(ExitCode::SUCCESS)

@@ -52,6 +52,19 @@ pub enum Command {
     },
     /// Load and validate all configuration, then print a summary.
     Check,
+    /// Monitoring hours: open or closed, the next change, the year's closures.
+    Hours {
+        #[arg(long)]
+        org: String,
+        /// The instant to ask about (RFC 3339); now if omitted.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
+        /// List the weekday closures of this year instead.
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Parse arguments and run; the binary's whole `main`.
@@ -82,6 +95,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eval::run(&classifier, &file, org.as_deref(), show, json)
         }
         Command::Check => check::run(&cli.config),
+        Command::Hours {
+            org,
+            at,
+            year,
+            json,
+        } => {
+            let config = Config::load(&cli.config)?;
+            if !config.orgs.contains_key(&org) {
+                let known: Vec<&str> = config.orgs.keys().map(String::as_str).collect();
+                anyhow::bail!("unknown org `{org}`; configured orgs: {}", known.join(", "));
+            }
+            let schedule = config.schedule(&org)?;
+            use crate::hours::report;
+            let out = match (year, json) {
+                (Some(y), true) => {
+                    serde_json::to_string_pretty(&report::year_json(&org, &schedule, y))?
+                }
+                (Some(y), false) => report::year_text(&org, &schedule, y),
+                (None, _) => {
+                    let at = at.map_or_else(chrono::Utc::now, |t| t.with_timezone(&chrono::Utc));
+                    if json {
+                        serde_json::to_string_pretty(&report::at_json(&org, &schedule, at))?
+                    } else {
+                        report::at_text(&org, &schedule, at)
+                    }
+                }
+            };
+            println!("{}", out.trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -18,9 +18,11 @@ pub mod rules;
 pub use org::{CategoryPolicy, OrgConfig, StrikesConfig};
 pub use rules::{CategorySettings, ClassifierConfig, Limits, RepetitionConfig, RuleDef, RuleFile};
 
+use crate::hours::{Calendar, CalendarFile, Nation, Schedule};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A configuration problem, located as precisely as the source allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +165,8 @@ pub struct Config {
     pub rules: Vec<LoadedRule>,
     pub wordlists: BTreeMap<String, Wordlist>,
     pub orgs: BTreeMap<String, OrgConfig>,
+    /// Bank-holiday calendars, by nation, with their one-off changes applied.
+    pub calendars: BTreeMap<Nation, Arc<Calendar>>,
 }
 
 /// A rule and where it was defined.
@@ -269,13 +273,31 @@ impl Config {
             }
         }
 
+        let mut calendars = BTreeMap::new();
+        let cal_dir = dir.join("calendars");
+        for nation in Nation::ALL {
+            let path = cal_dir.join(format!("{}.toml", nation.slug()));
+            let file: CalendarFile = if path.exists() {
+                parse_toml(&path, &read(&path)?)?
+            } else {
+                CalendarFile::default()
+            };
+            let calendar =
+                Calendar::new(nation, file).map_err(|e| ConfigError::new(&path, e.to_string()))?;
+            calendars.insert(nation, Arc::new(calendar));
+        }
+
         let config = Config {
             dir: dir.to_path_buf(),
             classifier,
             rules,
             wordlists,
             orgs,
+            calendars,
         };
+        for org in config.orgs.values() {
+            config.schedule(&org.id)?;
+        }
         config.check_references()?;
         Ok(config)
     }
@@ -312,6 +334,22 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The monitoring schedule of `org`.
+    pub fn schedule(&self, org: &str) -> Result<Schedule, ConfigError> {
+        let path = self.dir.join("orgs").join(format!("{org}.toml"));
+        let cfg = self
+            .orgs
+            .get(org)
+            .ok_or_else(|| ConfigError::new(&path, format!("unknown org `{org}`")))?;
+        let calendar = self
+            .calendars
+            .get(&cfg.hours.calendar)
+            .cloned()
+            .ok_or_else(|| ConfigError::new(&path, "hours.calendar: no such calendar"))?;
+        Schedule::new(&cfg.hours, calendar)
+            .map_err(|e| ConfigError::new(&path, format!("hours: {e}")))
     }
 
     /// The phrases of the named word lists, in order.

@@ -39,9 +39,8 @@ pub struct OrgConfig {
     /// What the org does per category. Categories not listed are not acted on.
     #[serde(default)]
     pub categories: BTreeMap<Category, CategoryPolicy>,
-    /// Monitoring hours; parsed by the hours module.
-    #[serde(default)]
-    pub hours: Option<toml::Table>,
+    /// Monitoring hours.
+    pub hours: crate::hours::HoursConfig,
 }
 
 fn yes() -> bool {
