@@ -203,6 +203,14 @@ impl Classifier {
                             "phrase `{phrase}` has no letters or digits left after normalisation"
                         )));
                     };
+                    let parts = phrase.split_whitespace().count();
+                    if key.split(' ').filter(|t| !t.is_empty()).count() < parts {
+                        return Err(loaded.error(format!(
+                            "phrase `{phrase}` loses a part in normalisation (it becomes `{}`); \
+                             symbols such as $ £ % + are not matched by phrases, use `raw_regex`",
+                            key.trim()
+                        )));
+                    }
                     if role == Role::Match && !prefix && key.matches(' ').count() == 2 {
                         lexicon_words.push(key.trim().to_string());
                     }

@@ -73,12 +73,13 @@ impl Lexicon {
     /// Resolve a token whose masked positions are `\0` to the single lexicon
     /// word it can be, if exactly one fits.
     fn unmask(&self, masked: &[char]) -> Option<&str> {
-        let bucket = self.by_len.get(masked.len())?;
-        let mut found = None;
+        let stems = self.stems.iter().filter(|s| s.chars().count() == masked.len());
+        let bucket = self.by_len.get(masked.len()).into_iter().flatten().chain(stems);
+        let mut found: Option<&str> = None;
         for w in bucket {
             let fits = w.chars().zip(masked).all(|(a, &b)| b == '\0' || a == b);
             if fits {
-                if found.is_some() {
+                if found.is_some_and(|f| f != w) {
                     return None;
                 }
                 found = Some(w.as_str());
@@ -511,6 +512,8 @@ mod tests {
         assert_eq!(n("c*nt"), " cunt ");
         assert_eq!(n("f**k off"), " fuck off ");
         assert_eq!(n("sh*t"), " shit ");
+        assert_eq!(n("b*tch"), " bitch ");
+        assert_eq!(n("f**king"), " f**king ");
     }
 
     #[test]
