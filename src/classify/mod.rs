@@ -211,8 +211,9 @@ impl Classifier {
                             key.trim()
                         )));
                     }
-                    if role == Role::Match && !prefix && key.matches(' ').count() == 2 {
-                        lexicon_words.push(key.trim().to_string());
+                    if role == Role::Match && key.trim().split(' ').count() == 1 {
+                        let word = key.trim();
+                        lexicon_words.push(if prefix { format!("{word}*") } else { word.to_string() });
                     }
                     let id = *keys.entry(key.clone()).or_insert_with(|| {
                         phrase_list.push(key);

@@ -263,7 +263,7 @@ pub fn normalize(raw: &str, lexicon: &Lexicon) -> Normalized {
         }
         // A spelled-out word split by dots/dashes inside one token: f.u.c.k
         if let Some(joined) = spelled_in_token(tok) {
-            if lexicon.contains(&joined) {
+            if lexicon.knows(&joined) {
                 flush_spelled(&mut out, &mut pending_letters, &mut pending_tokens, lexicon);
                 push_token(&mut out, &joined);
                 continue;
@@ -309,7 +309,7 @@ fn flush_spelled(
 ) {
     if letters.len() >= 3 {
         let joined: String = letters.iter().collect();
-        if lexicon.contains(&joined) {
+        if lexicon.knows(&joined) {
             push_token(out, &joined);
             letters.clear();
             tokens.clear();
@@ -439,7 +439,7 @@ impl Lexicon {
     }
 
     /// A lexicon word, or a word starting with a lexicon stem.
-    fn knows(&self, w: &str) -> bool {
+    pub fn knows(&self, w: &str) -> bool {
         self.words.contains(w) || self.stems.iter().any(|s| w.starts_with(s.as_str()))
     }
 }

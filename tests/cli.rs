@@ -1,0 +1,284 @@
+//! The command-line contracts: `classify` (one JSON line per input line, in
+//! order, errors inline), `check` (bad config fails with file, line, column,
+//! rule id), `eval` and `hours`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_signpost"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("binary finishes")
+}
+
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+#[test]
+fn classify_writes_one_result_per_line_in_order() {
+    let input = concat!(
+        r#"{"id":"1","text":"I know where you live"}"#,
+        "\n",
+        r#"{"id":"2","text":"Thank you to the crew","author":"a","platform":"x","kind":"reply","extra":true}"#,
+        "\n",
+        r#"{"id":"3","text":"took 3 fucking hours, disgraceful"}"#,
+        "\n"
+    );
+    let out = run_with_stdin(&["classify"], input);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["id"], "1");
+    assert_eq!(lines[0]["categories"], serde_json::json!(["threat"]));
+    assert_eq!(lines[0]["severity"], "critical");
+    assert_eq!(lines[0]["rules"], serde_json::json!(["threat.direct"]));
+    assert_eq!(lines[0]["suggested_actions"], serde_json::json!(["hide", "report", "escalate"]));
+    assert_eq!(lines[1]["id"], "2");
+    assert_eq!(lines[1]["categories"], serde_json::json!([]));
+    assert_eq!(lines[1]["severity"], "none");
+    assert_eq!(lines[2]["categories"], serde_json::json!(["profanity", "complaint"]));
+    let keys: Vec<&String> = lines[0].as_object().expect("object").keys().collect();
+    assert_eq!(keys.len(), 5, "exactly the documented fields: {keys:?}");
+}
+
+#[test]
+fn classify_reports_malformed_lines_inline_and_goes_on() {
+    let input = concat!(
+        "not json at all\n",
+        r#"{"id":"no-text"}"#,
+        "\n",
+        "\n",
+        r#"{"id":7,"text":"wrong id type"}"#,
+        "\n",
+        r#"{"id":"ok","text":"hello"}"#,
+        "\n",
+        r#"{"id":"last","text":"no newline at end"}"#
+    );
+    let out = run_with_stdin(&["classify"], input);
+    assert!(out.status.success());
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 6, "one output line per input line");
+    assert!(lines[0]["error"].as_str().expect("error").contains("invalid input line"));
+    assert!(lines[0].get("id").is_none());
+    assert_eq!(lines[1]["id"], "no-text");
+    assert!(lines[1]["error"].as_str().expect("error").contains("text"));
+    assert_eq!(lines[2]["error"], "empty line");
+    assert_eq!(lines[3]["id"], 7);
+    assert!(lines[3]["error"].is_string());
+    assert_eq!(lines[4]["id"], "ok");
+    assert!(lines[4].get("error").is_none());
+    assert_eq!(lines[5]["id"], "last");
+}
+
+#[test]
+fn classify_detects_repeats_by_author() {
+    let mut input = String::new();
+    for (i, minute) in [0, 5, 9].iter().enumerate() {
+        input.push_str(&format!(
+            r#"{{"id":"{i}","text":"Why has nobody answered my question about parking yet","author":"bob","created_at":"2026-03-02T10:{minute:02}:00Z"}}"#
+        ));
+        input.push('\n');
+    }
+    input.push_str(r#"{"id":"other","text":"Why has nobody answered my question about parking yet","author":"amy","created_at":"2026-03-02T10:10:00Z"}"#);
+    input.push('\n');
+    let lines = json_lines(&run_with_stdin(&["classify"], &input));
+    let spam = |v: &serde_json::Value| v["categories"].as_array().expect("array").contains(&"spam".into());
+    assert!(!spam(&lines[0]));
+    assert!(!spam(&lines[1]), "one earlier copy is not yet spam");
+    assert!(spam(&lines[2]), "{}", lines[2]);
+    assert!(lines[2]["rules"].as_array().expect("array").contains(&"spam.repetition".into()));
+    assert!(!spam(&lines[3]), "another author is not a repeat");
+}
+
+#[test]
+fn classify_with_org_uses_its_mapping() {
+    let input = r#"{"id":"1","text":"you are a disgrace, I know where you live"}"#;
+    let lines = json_lines(&run_with_stdin(&["classify", "--org", "nsft"], &format!("{input}\n")));
+    assert_eq!(
+        lines[0]["suggested_actions"],
+        serde_json::json!(["hide", "block", "report", "escalate"])
+    );
+}
+
+#[test]
+fn unknown_org_is_a_clear_error() {
+    let out = run_with_stdin(&["classify", "--org", "nope"], "");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown org `nope`"), "{err}");
+    assert!(err.contains("imperial, las, nsft"), "{err}");
+}
+
+#[test]
+fn check_summarises_the_shipped_config() {
+    let out = bin().arg("check").output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in ["rules:", "personal_info", "las", "imperial", "nsft", "Monday to Friday, 9am to 5:30pm"] {
+        assert!(text.contains(want), "missing {want} in:\n{text}");
+    }
+}
+
+/// A copy of the shipped config that a test can break.
+fn config_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dst = dir.path().join("config");
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"), &dst);
+    (dir, dst)
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).expect("mkdir");
+    for e in std::fs::read_dir(src).expect("readdir") {
+        let e = e.expect("entry");
+        let to = dst.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), to).expect("copy");
+        }
+    }
+}
+
+fn check_fails(dir: &Path) -> String {
+    let out = bin().args(["--config", dir.to_str().expect("utf8"), "check"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2), "check must fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn issue2_bad_regex_names_file_rule_and_error() {
+    let (_tmp, dir) = config_copy();
+    std::fs::write(
+        dir.join("rules/zz_bad.toml"),
+        "# broken on purpose\n\n[[rule]]\nid = \"test.bad_regex\"\ncategory = \"abuse\"\nregex = [\"(unclosed\"]\n",
+    )
+    .expect("write");
+    let err = check_fails(&dir);
+    assert!(err.contains("zz_bad.toml:4:6"), "{err}");
+    assert!(err.contains("rule `test.bad_regex`"), "{err}");
+    assert!(err.contains("unclosed group"), "{err}");
+}
+
+#[test]
+fn unknown_field_is_located_with_line_and_column() {
+    let (_tmp, dir) = config_copy();
+    let path = dir.join("orgs/las.toml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace("mask_personal_data = true", "mask_personal_dta = true")).expect("write");
+    let err = check_fails(&dir);
+    assert!(err.contains("orgs/las.toml:"), "{err}");
+    assert!(err.contains("unknown field `mask_personal_dta`"), "{err}");
+    let line = text.lines().position(|l| l.starts_with("mask_personal_data")).expect("line") + 1;
+    assert!(err.contains(&format!("las.toml:{line}:1")), "{err}");
+}
+
+#[test]
+fn phrase_that_normalises_away_is_rejected() {
+    let (_tmp, dir) = config_copy();
+    std::fs::write(
+        dir.join("rules/zz_bad.toml"),
+        "[[rule]]\nid = \"test.symbol\"\ncategory = \"spam\"\nwords = [\"win $\"]\n",
+    )
+    .expect("write");
+    let err = check_fails(&dir);
+    assert!(err.contains("rule `test.symbol`"), "{err}");
+    assert!(err.contains("use `raw_regex`"), "{err}");
+}
+
+#[test]
+fn oversized_pattern_is_rejected() {
+    let (_tmp, dir) = config_copy();
+    let long = "a".repeat(600);
+    std::fs::write(
+        dir.join("rules/zz_bad.toml"),
+        format!("[[rule]]\nid = \"test.long\"\ncategory = \"spam\"\nregex = [\"{long}\"]\n"),
+    )
+    .expect("write");
+    let err = check_fails(&dir);
+    assert!(err.contains("over the limit of 512"), "{err}");
+}
+
+#[test]
+fn missing_wordlist_is_named() {
+    let (_tmp, dir) = config_copy();
+    std::fs::write(
+        dir.join("rules/zz_bad.toml"),
+        "[[rule]]\nid = \"test.wl\"\ncategory = \"spam\"\nwordlists = [\"nope\"]\n",
+    )
+    .expect("write");
+    let err = check_fails(&dir);
+    assert!(err.contains("word list `nope` not found"), "{err}");
+}
+
+#[test]
+fn eval_prints_figures_per_category() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("mini.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"id":"a","text":"you idiot","labels":{"abuse":1,"offensive":1}}"#,
+            "\n",
+            r#"{"id":"b","text":"lovely day","labels":{"abuse":0,"offensive":0}}"#,
+            "\n",
+            r#"{"id":"c","text":"shit happens","labels":{"offensive":1}}"#,
+            "\n",
+            r#"{"id":"d","text":"nice one","labels":{"offensive":1}}"#,
+            "\n"
+        ),
+    )
+    .expect("write");
+    let out = bin().args(["eval", file.to_str().expect("utf8"), "--json"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["rows"], 4);
+    assert_eq!(v["categories"]["abuse"]["support"], 1);
+    assert_eq!(v["categories"]["abuse"]["precision"], 1.0);
+    assert_eq!(v["categories"]["offensive"]["counts"]["tp"], 2);
+    assert_eq!(v["categories"]["offensive"]["counts"]["fn"], 1);
+    assert_eq!(v["categories"]["offensive"]["counts"]["tn"], 1);
+}
+
+#[test]
+fn hours_json_contracts() {
+    let out = bin()
+        .args(["hours", "--org", "las", "--at", "2026-12-24T17:00:00Z", "--json"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["org"], "las");
+    assert_eq!(v["open"], true);
+    assert_eq!(v["next_close"], "2026-12-24T17:30:00Z");
+    assert_eq!(v["next_open"], serde_json::Value::Null);
+
+    let out = bin().args(["hours", "--org", "imperial", "--year", "2027", "--json"]).output().expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["year"], 2027);
+    let days = v["closed_days"].as_array().expect("array");
+    assert!(days.iter().any(|d| d["date"] == "2027-12-27" && d["name"] == "Christmas Day"));
+    assert!(days.iter().any(|d| d["date"] == "2027-12-28" && d["name"] == "Boxing Day"));
+}
