@@ -47,18 +47,28 @@ fn classify_writes_one_result_per_line_in_order() {
         "\n"
     );
     let out = run_with_stdin(&["classify"], input);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["id"], "1");
     assert_eq!(lines[0]["categories"], serde_json::json!(["threat"]));
     assert_eq!(lines[0]["severity"], "critical");
     assert_eq!(lines[0]["rules"], serde_json::json!(["threat.direct"]));
-    assert_eq!(lines[0]["suggested_actions"], serde_json::json!(["hide", "report", "escalate"]));
+    assert_eq!(
+        lines[0]["suggested_actions"],
+        serde_json::json!(["hide", "report", "escalate"])
+    );
     assert_eq!(lines[1]["id"], "2");
     assert_eq!(lines[1]["categories"], serde_json::json!([]));
     assert_eq!(lines[1]["severity"], "none");
-    assert_eq!(lines[2]["categories"], serde_json::json!(["profanity", "complaint"]));
+    assert_eq!(
+        lines[2]["categories"],
+        serde_json::json!(["profanity", "complaint"])
+    );
     let keys: Vec<&String> = lines[0].as_object().expect("object").keys().collect();
     assert_eq!(keys.len(), 5, "exactly the documented fields: {keys:?}");
 }
@@ -80,7 +90,10 @@ fn classify_reports_malformed_lines_inline_and_goes_on() {
     assert!(out.status.success());
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 6, "one output line per input line");
-    assert!(lines[0]["error"].as_str().expect("error").contains("invalid input line"));
+    assert!(lines[0]["error"]
+        .as_str()
+        .expect("error")
+        .contains("invalid input line"));
     assert!(lines[0].get("id").is_none());
     assert_eq!(lines[1]["id"], "no-text");
     assert!(lines[1]["error"].as_str().expect("error").contains("text"));
@@ -104,18 +117,29 @@ fn classify_detects_repeats_by_author() {
     input.push_str(r#"{"id":"other","text":"Why has nobody answered my question about parking yet","author":"amy","created_at":"2026-03-02T10:10:00Z"}"#);
     input.push('\n');
     let lines = json_lines(&run_with_stdin(&["classify"], &input));
-    let spam = |v: &serde_json::Value| v["categories"].as_array().expect("array").contains(&"spam".into());
+    let spam = |v: &serde_json::Value| {
+        v["categories"]
+            .as_array()
+            .expect("array")
+            .contains(&"spam".into())
+    };
     assert!(!spam(&lines[0]));
     assert!(!spam(&lines[1]), "one earlier copy is not yet spam");
     assert!(spam(&lines[2]), "{}", lines[2]);
-    assert!(lines[2]["rules"].as_array().expect("array").contains(&"spam.repetition".into()));
+    assert!(lines[2]["rules"]
+        .as_array()
+        .expect("array")
+        .contains(&"spam.repetition".into()));
     assert!(!spam(&lines[3]), "another author is not a repeat");
 }
 
 #[test]
 fn classify_with_org_uses_its_mapping() {
     let input = r#"{"id":"1","text":"you are a disgrace, I know where you live"}"#;
-    let lines = json_lines(&run_with_stdin(&["classify", "--org", "nsft"], &format!("{input}\n")));
+    let lines = json_lines(&run_with_stdin(
+        &["classify", "--org", "nsft"],
+        &format!("{input}\n"),
+    ));
     assert_eq!(
         lines[0]["suggested_actions"],
         serde_json::json!(["hide", "block", "report", "escalate"])
@@ -134,9 +158,20 @@ fn unknown_org_is_a_clear_error() {
 #[test]
 fn check_summarises_the_shipped_config() {
     let out = bin().arg("check").output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    for want in ["rules:", "personal_info", "las", "imperial", "nsft", "Monday to Friday, 9am to 5:30pm"] {
+    for want in [
+        "rules:",
+        "personal_info",
+        "las",
+        "imperial",
+        "nsft",
+        "Monday to Friday, 9am to 5:30pm",
+    ] {
         assert!(text.contains(want), "missing {want} in:\n{text}");
     }
 }
@@ -163,7 +198,10 @@ fn copy_dir(src: &Path, dst: &Path) {
 }
 
 fn check_fails(dir: &Path) -> String {
-    let out = bin().args(["--config", dir.to_str().expect("utf8"), "check"]).output().expect("runs");
+    let out = bin()
+        .args(["--config", dir.to_str().expect("utf8"), "check"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2), "check must fail");
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -187,11 +225,19 @@ fn unknown_field_is_located_with_line_and_column() {
     let (_tmp, dir) = config_copy();
     let path = dir.join("orgs/las.toml");
     let text = std::fs::read_to_string(&path).expect("read");
-    std::fs::write(&path, text.replace("mask_personal_data = true", "mask_personal_dta = true")).expect("write");
+    std::fs::write(
+        &path,
+        text.replace("mask_personal_data = true", "mask_personal_dta = true"),
+    )
+    .expect("write");
     let err = check_fails(&dir);
     assert!(err.contains("orgs/las.toml:"), "{err}");
     assert!(err.contains("unknown field `mask_personal_dta`"), "{err}");
-    let line = text.lines().position(|l| l.starts_with("mask_personal_data")).expect("line") + 1;
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("mask_personal_data"))
+        .expect("line")
+        + 1;
     assert!(err.contains(&format!("las.toml:{line}:1")), "{err}");
 }
 
@@ -251,8 +297,15 @@ fn eval_prints_figures_per_category() {
         ),
     )
     .expect("write");
-    let out = bin().args(["eval", file.to_str().expect("utf8"), "--json"]).output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .args(["eval", file.to_str().expect("utf8"), "--json"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["rows"], 4);
     assert_eq!(v["categories"]["abuse"]["support"], 1);
@@ -265,20 +318,38 @@ fn eval_prints_figures_per_category() {
 #[test]
 fn hours_json_contracts() {
     let out = bin()
-        .args(["hours", "--org", "las", "--at", "2026-12-24T17:00:00Z", "--json"])
+        .args([
+            "hours",
+            "--org",
+            "las",
+            "--at",
+            "2026-12-24T17:00:00Z",
+            "--json",
+        ])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["org"], "las");
     assert_eq!(v["open"], true);
     assert_eq!(v["next_close"], "2026-12-24T17:30:00Z");
     assert_eq!(v["next_open"], serde_json::Value::Null);
 
-    let out = bin().args(["hours", "--org", "imperial", "--year", "2027", "--json"]).output().expect("runs");
+    let out = bin()
+        .args(["hours", "--org", "imperial", "--year", "2027", "--json"])
+        .output()
+        .expect("runs");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["year"], 2027);
     let days = v["closed_days"].as_array().expect("array");
-    assert!(days.iter().any(|d| d["date"] == "2027-12-27" && d["name"] == "Christmas Day"));
-    assert!(days.iter().any(|d| d["date"] == "2027-12-28" && d["name"] == "Boxing Day"));
+    assert!(days
+        .iter()
+        .any(|d| d["date"] == "2027-12-27" && d["name"] == "Christmas Day"));
+    assert!(days
+        .iter()
+        .any(|d| d["date"] == "2027-12-28" && d["name"] == "Boxing Day"));
 }

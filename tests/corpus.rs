@@ -45,7 +45,8 @@ fn rule_corpus() {
     paths.sort();
     for path in paths {
         let text = std::fs::read_to_string(&path).expect("readable");
-        let file: File = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let file: File =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for case in file.case {
             cases += 1;
             let c = classifier.classify(&Input {
@@ -72,5 +73,10 @@ fn rule_corpus() {
         }
     }
     assert!(cases >= 60, "corpus too small: {cases} cases");
-    assert!(failures.is_empty(), "{} of {cases} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -213,7 +213,11 @@ impl Classifier {
                     }
                     if role == Role::Match && key.trim().split(' ').count() == 1 {
                         let word = key.trim();
-                        lexicon_words.push(if prefix { format!("{word}*") } else { word.to_string() });
+                        lexicon_words.push(if prefix {
+                            format!("{word}*")
+                        } else {
+                            word.to_string()
+                        });
                     }
                     let id = *keys.entry(key.clone()).or_insert_with(|| {
                         phrase_list.push(key);
@@ -252,12 +256,12 @@ impl Classifier {
             }
             for r in &d.regex {
                 check_regex(r, limits.max_pattern_len, limits.regex_size_limit, loaded)?;
-                norm_patterns.push(r.clone());
+                norm_patterns.push(ascii_boundaries(r));
                 norm_rules.push(rule_no);
             }
             for r in &d.raw_regex {
                 check_regex(r, limits.max_pattern_len, limits.regex_size_limit, loaded)?;
-                raw_patterns.push(r.clone());
+                raw_patterns.push(ascii_boundaries(r));
                 raw_rules.push(rule_no);
             }
             if d.words.is_empty()
@@ -708,4 +712,39 @@ fn check_regex(
         .build()
         .map(|_| ())
         .map_err(|e| rule.error(format!("bad regex `{pattern}`: {e}")))
+}
+
+/// Rule regexes use ASCII word boundaries: `\b` becomes `(?-u:\b)`, which
+/// keeps every pattern on the fast DFA engines (a Unicode `\b` forces the
+/// slow NFA simulation on non-ASCII text). Letters beyond ASCII still match.
+fn ascii_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('b') => out.push_str("(?-u:\\b)"),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_boundaries_become_ascii() {
+        assert_eq!(ascii_boundaries(r"\b\d{3}\b"), r"(?-u:\b)\d{3}(?-u:\b)");
+        assert_eq!(ascii_boundaries(r"a\\b"), r"a\\b");
+        assert_eq!(ascii_boundaries(r"\B"), r"\B");
+    }
 }

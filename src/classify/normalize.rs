@@ -73,8 +73,16 @@ impl Lexicon {
     /// Resolve a token whose masked positions are `\0` to the single lexicon
     /// word it can be, if exactly one fits.
     fn unmask(&self, masked: &[char]) -> Option<&str> {
-        let stems = self.stems.iter().filter(|s| s.chars().count() == masked.len());
-        let bucket = self.by_len.get(masked.len()).into_iter().flatten().chain(stems);
+        let stems = self
+            .stems
+            .iter()
+            .filter(|s| s.chars().count() == masked.len());
+        let bucket = self
+            .by_len
+            .get(masked.len())
+            .into_iter()
+            .flatten()
+            .chain(stems);
         let mut found: Option<&str> = None;
         for w in bucket {
             let fits = w.chars().zip(masked).all(|(a, &b)| b == '\0' || a == b);
@@ -393,6 +401,15 @@ fn clean_token(tok: &str, lexicon: &Lexicon, out: &mut String) {
             return;
         }
     }
+    // Fast path: an ordinary word needs no lexicon lookup.
+    if !has_long_run(tok)
+        && tok
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '\'' || c == '&')
+    {
+        out.push_str(tok);
+        return;
+    }
     let plain: String = tok
         .chars()
         .filter(|c| c.is_alphanumeric() || *c == '\'' || *c == '&')
@@ -401,6 +418,24 @@ fn clean_token(tok: &str, lexicon: &Lexicon, out: &mut String) {
         Some(w) => out.push_str(&w),
         None => out.push_str(&cap_runs(&plain, 2)),
     }
+}
+
+/// Whether a token has three or more of the same letter in a row.
+fn has_long_run(tok: &str) -> bool {
+    let mut last = '\0';
+    let mut run = 0;
+    for c in tok.chars() {
+        if c == last && c.is_alphabetic() {
+            run += 1;
+            if run >= 3 {
+                return true;
+            }
+        } else {
+            run = 1;
+            last = c;
+        }
+    }
+    false
 }
 
 /// Limit runs of the same letter to `max`.
