@@ -7,3 +7,4 @@
 
 pub mod category;
 pub mod model;
+pub mod store;
