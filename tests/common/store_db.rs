@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use signpost::store::Store;
+use signpost::store::{Store, StoreOptions};
 use sqlx::{AnyConnection, Connection, Executor};
 
 /// What a test body gets.
@@ -67,7 +67,15 @@ where
         .await
         .expect("create test database");
     let url = with_database(&admin_url, &name);
-    let store = Store::connect(&url).await.expect("open postgres store");
+    // Small pools: many tests run at once and the server's default
+    // max_connections is 100.
+    let options = StoreOptions {
+        max_connections: Some(5),
+        ..StoreOptions::default()
+    };
+    let store = Store::connect_with(&url, options)
+        .await
+        .expect("open postgres store");
     let result = tokio::spawn(body(TestDb {
         store: store.clone(),
         url,
