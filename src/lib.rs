@@ -9,5 +9,7 @@ pub mod category;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod decide;
 pub mod hours;
 pub mod model;
+pub mod replies;
