@@ -358,3 +358,39 @@ fn suppression(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priorities_order_most_urgent_first() {
+        let mut p = vec![
+            Priority::Low,
+            Priority::Urgent,
+            Priority::Normal,
+            Priority::High,
+        ];
+        p.sort();
+        assert_eq!(
+            p,
+            [
+                Priority::Urgent,
+                Priority::High,
+                Priority::Normal,
+                Priority::Low
+            ]
+        );
+    }
+
+    #[test]
+    fn strikes_and_never_removed_categories_do_not_overlap() {
+        assert!(REMOVABLE.iter().all(|c| !NEVER_REMOVED_FOR.contains(c)));
+        // Everything that must never be auto-replied to is also a strike.
+        for c in Category::ALL {
+            if c.suppresses_auto_reply() {
+                assert!(REMOVABLE.contains(c), "{c}");
+            }
+        }
+    }
+}
