@@ -1,14 +1,19 @@
 //! Signpost: a chat-ops bot that helps NHS trust communications teams run their
 //! public social media safely.
 //!
-//! Data flows one way: adapters turn platform input into [`model::InboundPost`];
-//! the pure core classifies it ([`classify`]) and decides what to do; effects go
-//! out through a durable outbox; everything is audited.
+//! Data flows one way:
+//! - adapters turn platform input into [`model::InboundPost`];
+//! - the pure core classifies it ([`classify`]) and decides what to do
+//!   ([`decide`], with [`hours`] and [`replies`]), taking a clock, doing no I/O;
+//! - [`store`] keeps posts, the durable outbox of effects and the
+//!   tamper-evident audit log.
 
 pub mod category;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod decide;
 pub mod hours;
 pub mod model;
+pub mod replies;
 pub mod store;

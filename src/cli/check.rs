@@ -1,4 +1,5 @@
-//! `signpost check`: load and validate every config file, print a summary.
+//! `signpost check`: load and validate every config file and the reply
+//! templates in `replies/` beside the config directory, print a summary.
 
 use crate::category::Category;
 use std::path::Path;
@@ -44,6 +45,18 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
             config.schedule(&org.id)?.window_text()
         );
     }
+    let replies_dir = crate::replies::default_dir(dir);
+    let replies = crate::replies::Replies::load(&replies_dir, &config)?;
+    let counts: Vec<String> = replies
+        .counts()
+        .iter()
+        .map(|(org, n)| format!("{org} {n}"))
+        .collect();
+    println!(
+        "replies: {} — templates per org: {}",
+        replies_dir.display(),
+        counts.join(", ")
+    );
     println!("ok");
     Ok(ExitCode::SUCCESS)
 }

@@ -96,7 +96,7 @@ impl OrgConfig {
             }
         }
         for name in &self.staff {
-            if name.trim().split_whitespace().count() < 2 {
+            if name.split_whitespace().count() < 2 {
                 return Err(locate(
                     name,
                     format!("staff name `{name}` needs a first and last name, or it will match ordinary words"),
