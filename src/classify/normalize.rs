@@ -72,25 +72,32 @@ impl Lexicon {
 
     /// Resolve a token whose masked positions are `\0` to the single lexicon
     /// word it can be, if exactly one fits.
-    fn unmask(&self, masked: &[char]) -> Option<&str> {
-        let stems = self
-            .stems
-            .iter()
-            .filter(|s| s.chars().count() == masked.len());
-        let bucket = self
-            .by_len
-            .get(masked.len())
-            .into_iter()
-            .flatten()
-            .chain(stems);
-        let mut found: Option<&str> = None;
+    fn unmask(&self, masked: &[char]) -> Option<String> {
+        let bucket = self.by_len.get(masked.len()).into_iter().flatten();
+        let mut found: Option<String> = None;
+        let mut consider = |w: String| -> bool {
+            if found.as_ref().is_some_and(|f| *f != w) {
+                return false;
+            }
+            found = Some(w);
+            true
+        };
         for w in bucket {
-            let fits = w.chars().zip(masked).all(|(a, &b)| b == '\0' || a == b);
-            if fits {
-                if found.is_some_and(|f| f != w) {
+            if w.chars().zip(masked).all(|(a, &b)| b == '\0' || a == b) && !consider(w.clone()) {
+                return None;
+            }
+        }
+        // A stem with every mask inside it: `f**king` → `fuck` + `ing`.
+        for stem in &self.stems {
+            let n = stem.chars().count();
+            if n > masked.len() || masked[n..].contains(&'\0') {
+                continue;
+            }
+            if stem.chars().zip(masked).all(|(a, &b)| b == '\0' || a == b) {
+                let rest: String = masked[n..].iter().collect();
+                if !consider(format!("{stem}{rest}")) {
                     return None;
                 }
-                found = Some(w.as_str());
             }
         }
         found
@@ -387,7 +394,7 @@ fn clean_token(tok: &str, lexicon: &Lexicon, out: &mut String) {
             })
             .collect();
         if let Some(w) = lexicon.unmask(&masked) {
-            out.push_str(w);
+            out.push_str(&w);
             return;
         }
     }
@@ -548,7 +555,8 @@ mod tests {
         assert_eq!(n("f**k off"), " fuck off ");
         assert_eq!(n("sh*t"), " shit ");
         assert_eq!(n("b*tch"), " bitch ");
-        assert_eq!(n("f**king"), " f**king ");
+        assert_eq!(n("f**king"), " fucking ");
+        assert_eq!(n("a**"), " ass ");
     }
 
     #[test]
