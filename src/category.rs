@@ -122,6 +122,25 @@ impl Default for Severity {
     }
 }
 
+impl Action {
+    /// The label on a Discord button or in a transcript.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Hide => "Hide",
+            Action::Delete => "Delete",
+            Action::Block => "Block",
+            Action::Report => "Report to platform",
+            Action::Escalate => "Escalate to police",
+            Action::SignpostComplaints => "Signpost complaints",
+            Action::SignpostClinical => "Signpost clinical",
+            Action::SignpostCrisis => "Signpost crisis",
+            Action::AskToDm => "Ask to DM",
+            Action::Reply => "Reply…",
+            Action::Dismiss => "Not an issue",
+        }
+    }
+}
+
 impl Category {
     /// Categories that make a post "offensive" in the sense of the OLID dataset.
     pub const OFFENSIVE: &'static [Category] = &[
@@ -131,6 +150,27 @@ impl Category {
         Category::Profanity,
         Category::Sexual,
     ];
+
+    /// Categories that count as strikes against the author and can ground a
+    /// hide, delete or block. Complaints, clinical questions, crisis posts,
+    /// personal information, staff naming and disinformation never do: a
+    /// negative post is not an abusive one.
+    pub const STRIKES: &'static [Category] = &[
+        Category::Abuse,
+        Category::Threat,
+        Category::Hate,
+        Category::Profanity,
+        Category::Sexual,
+        Category::Spam,
+        Category::Advertising,
+        Category::Illegal,
+        Category::Extremism,
+    ];
+
+    /// Whether this category counts as a strike (see [`Category::STRIKES`]).
+    pub fn is_strike(self) -> bool {
+        Category::STRIKES.contains(&self)
+    }
 
     /// Categories that must never receive an automatic reply.
     pub fn suppresses_auto_reply(self) -> bool {

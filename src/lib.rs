@@ -15,5 +15,6 @@ pub mod config;
 pub mod decide;
 pub mod hours;
 pub mod model;
+pub mod pipeline;
 pub mod replies;
 pub mod store;

@@ -992,10 +992,11 @@ async fn author_history_counts_within_window(db: TestDb) {
         let (id, _) = s.insert_post(&p, None, base).await.unwrap();
         s.record_classification(&Classification {
             post_id: id,
+            // A complaint is not a strike: only strike categories flag a post.
             categories: if *flagged {
                 vec![Category::Abuse]
             } else {
-                vec![]
+                vec![Category::Complaint]
             },
             rules: vec![],
             severity: Severity::Medium,

@@ -3,7 +3,7 @@
 //! the author's recent posts in.
 
 use chrono::{DateTime, Duration, Utc};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// One of the author's earlier posts, already normalised by the caller or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,47 @@ pub fn count_repeats<F: Fn(&str) -> String>(
             similarity(&me, &fingerprint(&other)) >= threshold
         })
         .count()
+}
+
+/// Recent posts per author, bounded so memory stays constant on any input.
+pub struct History {
+    window: Duration,
+    max_authors: usize,
+    by_author: HashMap<String, VecDeque<RecentPost>>,
+}
+
+impl History {
+    pub fn new(window: Duration, max_authors: usize) -> Self {
+        History {
+            window,
+            max_authors,
+            by_author: HashMap::new(),
+        }
+    }
+
+    pub fn recent(&self, author: &str) -> &[RecentPost] {
+        self.by_author.get(author).map_or(&[], |d| d.as_slices().0)
+    }
+
+    pub fn push(&mut self, author: &str, text: &str, at: DateTime<Utc>) {
+        if self.by_author.len() >= self.max_authors && !self.by_author.contains_key(author) {
+            let window = self.window;
+            self.by_author
+                .retain(|_, d| d.back().is_some_and(|p| at - p.at <= window));
+            if self.by_author.len() >= self.max_authors {
+                self.by_author.clear();
+            }
+        }
+        let d = self.by_author.entry(author.to_string()).or_default();
+        while d.front().is_some_and(|p| at - p.at > self.window) || d.len() >= 32 {
+            d.pop_front();
+        }
+        d.push_back(RecentPost {
+            text: text.to_string(),
+            at,
+        });
+        d.make_contiguous();
+    }
 }
 
 #[cfg(test)]

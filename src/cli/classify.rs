@@ -1,9 +1,9 @@
 //! `signpost classify`: JSONL in, one JSON result a line out, streaming.
 
-use crate::classify::{Classifier, Input, RecentPost};
+use crate::classify::repeat::History;
+use crate::classify::{Classifier, Input};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
@@ -35,47 +35,6 @@ struct ErrorLine<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<serde_json::Value>,
     error: &'a str,
-}
-
-/// Recent posts per author, bounded so memory stays constant on any input.
-pub(crate) struct History {
-    window: Duration,
-    max_authors: usize,
-    by_author: HashMap<String, VecDeque<RecentPost>>,
-}
-
-impl History {
-    pub(crate) fn new(window: Duration, max_authors: usize) -> Self {
-        History {
-            window,
-            max_authors,
-            by_author: HashMap::new(),
-        }
-    }
-
-    pub(crate) fn recent(&self, author: &str) -> &[RecentPost] {
-        self.by_author.get(author).map_or(&[], |d| d.as_slices().0)
-    }
-
-    pub(crate) fn push(&mut self, author: &str, text: &str, at: DateTime<Utc>) {
-        if self.by_author.len() >= self.max_authors && !self.by_author.contains_key(author) {
-            let window = self.window;
-            self.by_author
-                .retain(|_, d| d.back().is_some_and(|p| at - p.at <= window));
-            if self.by_author.len() >= self.max_authors {
-                self.by_author.clear();
-            }
-        }
-        let d = self.by_author.entry(author.to_string()).or_default();
-        while d.front().is_some_and(|p| at - p.at > self.window) || d.len() >= 32 {
-            d.pop_front();
-        }
-        d.push_back(RecentPost {
-            text: text.to_string(),
-            at,
-        });
-        d.make_contiguous();
-    }
 }
 
 pub fn run(classifier: &Classifier, org: Option<&str>, explain: bool) -> anyhow::Result<ExitCode> {

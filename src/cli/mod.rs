@@ -4,6 +4,7 @@
 mod check;
 mod classify;
 mod eval;
+mod replay;
 
 use crate::classify::Classifier;
 use crate::config::Config;
@@ -52,6 +53,25 @@ pub enum Command {
     },
     /// Load and validate all configuration, then print a summary.
     Check,
+    /// Run a file of timestamped posts through classify → decide → store with a
+    /// dry-run platform, and print every decision.
+    Replay {
+        /// JSONL: {"id","text","created_at"} plus optional org, platform,
+        /// kind, account, author, author_name, url.
+        file: PathBuf,
+        /// Org for lines that do not name one.
+        #[arg(long)]
+        org: Option<String>,
+        /// SQLite file or database URL.
+        #[arg(long, default_value = "data/signpost.db")]
+        db: String,
+        /// Start from an empty SQLite file.
+        #[arg(long)]
+        fresh: bool,
+        /// Print only the closing figures.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Monitoring hours: open or closed, the next change, the year's closures.
     Hours {
         #[arg(long)]
@@ -95,6 +115,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eval::run(&classifier, &file, org.as_deref(), show, json)
         }
         Command::Check => check::run(&cli.config),
+        Command::Replay {
+            file,
+            org,
+            db,
+            fresh,
+            quiet,
+        } => {
+            let pipeline = crate::pipeline::Pipeline::load(&cli.config, true)?;
+            if let Some(o) = &org {
+                if !pipeline.config.orgs.contains_key(o) {
+                    anyhow::bail!("unknown org `{o}`");
+                }
+            }
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(replay::run(
+                &pipeline,
+                &file,
+                org.as_deref(),
+                &db,
+                fresh,
+                quiet,
+            ))
+        }
         Command::Hours {
             org,
             at,

@@ -67,17 +67,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// Categories that count as strikes and can ground a hide, delete or block.
-pub const REMOVABLE: &[Category] = &[
-    Category::Abuse,
-    Category::Threat,
-    Category::Hate,
-    Category::Profanity,
-    Category::Sexual,
-    Category::Spam,
-    Category::Advertising,
-    Category::Illegal,
-    Category::Extremism,
-];
+pub const REMOVABLE: &[Category] = Category::STRIKES;
 
 /// Categories that are never a reason to hide, delete or block a post.
 const NEVER_REMOVED_FOR: &[Category] = &[

@@ -28,7 +28,7 @@ pub struct AuthorHistory {
     /// Strikes ever given.
     pub strikes_total: u32,
     /// Their posts created at or after `since` whose classification has at
-    /// least one category (see [`Classification::flagged`](super::Classification::flagged)).
+    /// least one strike category (see [`Classification::flagged`](super::Classification::flagged)).
     pub flagged_since: u32,
     pub blocked: bool,
     /// When they were last sent an automatic reply (status `sent`), if ever.

@@ -33,12 +33,13 @@ pub struct Classification {
 }
 
 impl Classification {
-    /// A post is *flagged* when its classification has at least one category.
+    /// A post is *flagged* when its classification has a strike category
+    /// ([`Category::STRIKES`]): complaints and clinical questions never count.
     /// This is what [`AuthorHistory::flagged_since`](super::AuthorHistory)
     /// counts; it is stored in the `flagged` column so the count is an index
     /// lookup.
     pub fn flagged(&self) -> bool {
-        !self.categories.is_empty()
+        self.categories.iter().any(|c| c.is_strike())
     }
 }
 

@@ -1,0 +1,288 @@
+//! The ingest pipeline: one accepted post goes through classify → decide →
+//! store, all inside the caller's transaction, so a post is either fully
+//! recorded (post, classification, author strike, relay job, auto-reply,
+//! audit rows) or not at all. Adapters (webhooks, `signpost replay`) call
+//! [`Pipeline::ingest`]; effects (Discord relays, platform replies) leave
+//! through the `jobs` outbox, never from here.
+
+use crate::category::Category;
+use crate::classify::{Classification, Classifier, Input, RecentPost};
+use crate::config::{Config, ConfigError};
+use crate::decide::{self, AuthorHistory, Context, Decision, REMOVABLE};
+use crate::hours::{Override, OverrideKind, Schedule};
+use crate::model::InboundPost;
+use crate::replies::Replies;
+use crate::store::{
+    self, AuditEntry, AuditOutcome, AutoReplyStatus, NewAutoReply, NewJob, StoreError, StoreTx,
+};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// Everything compiled once at start-up that ingest needs.
+pub struct Pipeline {
+    pub config: Config,
+    pub classifier: Classifier,
+    pub replies: Replies,
+    schedules: BTreeMap<String, Schedule>,
+    /// Whether platform effects are simulated (replay, dry-run mode): auto
+    /// replies are then recorded as sent with a `dry_run` audit outcome.
+    pub dry_run: bool,
+}
+
+/// What became of one post.
+#[derive(Debug, Clone)]
+pub enum Ingested {
+    /// A new post, classified, decided and recorded.
+    New {
+        post_id: i64,
+        classification: Classification,
+        decision: Decision,
+    },
+    /// Already stored: a platform retry or a replayed file. Nothing changed.
+    Duplicate { post_id: i64 },
+}
+
+/// Why a post could not be ingested.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("unknown org `{0}`")]
+    UnknownOrg(String),
+    #[error(transparent)]
+    Decide(#[from] decide::DecideError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The system actor recorded in audit rows written by the pipeline.
+pub const SYSTEM_ACTOR: (&str, &str) = ("signpost", "Signpost");
+
+impl Pipeline {
+    /// Compile the classifier, load replies and build every org's schedule.
+    pub fn new(config: Config, replies: Replies, dry_run: bool) -> Result<Pipeline, ConfigError> {
+        let classifier = Classifier::new(&config)?;
+        let mut schedules = BTreeMap::new();
+        for org in config.orgs.keys() {
+            schedules.insert(org.clone(), config.schedule(org)?);
+        }
+        Ok(Pipeline {
+            config,
+            classifier,
+            replies,
+            schedules,
+            dry_run,
+        })
+    }
+
+    /// Load config and replies from a config directory (replies beside it).
+    pub fn load(config_dir: &std::path::Path, dry_run: bool) -> Result<Pipeline, ConfigError> {
+        let config = Config::load(config_dir)?;
+        let replies = Replies::load(&crate::replies::default_dir(config_dir), &config)?;
+        Pipeline::new(config, replies, dry_run)
+    }
+
+    /// The schedule of `org`.
+    pub fn schedule(&self, org: &str) -> Option<&Schedule> {
+        self.schedules.get(org)
+    }
+
+    /// Classify, decide and record one post, with `now` as the clock. `recent`
+    /// holds the author's recent posts for the repetition check.
+    pub async fn ingest(
+        &self,
+        tx: &mut StoreTx,
+        post: &InboundPost,
+        raw: Option<&str>,
+        recent: &[RecentPost],
+        now: DateTime<Utc>,
+    ) -> Result<Ingested, IngestError> {
+        let org = self
+            .config
+            .orgs
+            .get(&post.org)
+            .ok_or_else(|| IngestError::UnknownOrg(post.org.clone()))?;
+        let schedule = self
+            .schedules
+            .get(&post.org)
+            .ok_or_else(|| IngestError::UnknownOrg(post.org.clone()))?;
+
+        let (post_id, inserted) = tx.insert_post(post, raw, now).await?;
+        if !inserted {
+            return Ok(Ingested::Duplicate { post_id });
+        }
+
+        let since = post.created_at - Duration::days(i64::from(org.strikes.days));
+        let stored_history = tx
+            .author_history(post.platform, &post.author_id, since)
+            .await?;
+        let history = AuthorHistory {
+            flagged_in_window: stored_history.flagged_since,
+            blocked: stored_history.blocked,
+            last_auto_reply_at: stored_history.last_auto_reply_at,
+        };
+
+        let classification = self.classifier.classify(&Input {
+            text: &post.text,
+            org: Some(&post.org),
+            at: Some(post.created_at),
+            recent,
+        });
+
+        let overrides: Vec<Override> = tx
+            .active_overrides(&post.org, now)
+            .await?
+            .into_iter()
+            .map(|o| Override {
+                start: o.starts_at,
+                end: o.ends_at,
+                kind: match o.kind {
+                    store::OverrideKind::Open => OverrideKind::Open,
+                    store::OverrideKind::Closed => OverrideKind::Closed,
+                },
+            })
+            .collect();
+        let decision = decide::decide(
+            post,
+            &classification,
+            &history,
+            &Context {
+                org,
+                schedule: schedule.with_overrides(&overrides),
+                replies: &self.replies,
+                now,
+            },
+        )?;
+
+        tx.record_classification(&store::Classification {
+            post_id,
+            categories: classification.categories.clone(),
+            rules: classification.rules.clone(),
+            severity: classification.severity,
+            classified_at: now,
+        })
+        .await?;
+        tx.upsert_author_seen(post.platform, &post.author_id, &post.author_handle, now)
+            .await?;
+        if decision.acted_on.iter().any(|c| REMOVABLE.contains(c)) {
+            tx.add_strike(post.platform, &post.author_id).await?;
+        }
+
+        let audit =
+            |action: &str, reason: Option<String>, outcome: AuditOutcome, detail| AuditEntry {
+                at: now,
+                org: post.org.clone(),
+                post_id: Some(post_id),
+                actor_id: SYSTEM_ACTOR.0.into(),
+                actor_name: SYSTEM_ACTOR.1.into(),
+                action: action.into(),
+                reason,
+                outcome,
+                detail: Some(detail),
+            };
+        tx.append_audit(&audit(
+            "classify",
+            None,
+            AuditOutcome::Ok,
+            json!({
+                "categories": classification.categories,
+                "rules": classification.rules,
+                "severity": classification.severity,
+                "in_hours": decision.in_hours,
+            }),
+        ))
+        .await?;
+
+        if let Some(relay) = &decision.relay {
+            tx.create_relay(post_id, &post.org, None, now).await?;
+            let payload = json!({
+                "post_id": post_id,
+                "priority": relay.priority,
+                "categories": decision.acted_on,
+                "suggested_actions": decision.suggested_actions,
+                "block_suggested": decision.block_suggested,
+                "crisis": decision.acted_on.contains(&Category::Crisis),
+            });
+            tx.enqueue(
+                &NewJob::new("discord.relay", &post.org, payload, now)
+                    .dedupe_key(format!("relay:{post_id}")),
+                now,
+            )
+            .await?;
+            tx.append_audit(&audit(
+                "relay.queued",
+                Some(relay.reason.clone()),
+                AuditOutcome::Ok,
+                json!({ "priority": relay.priority }),
+            ))
+            .await?;
+        }
+
+        if let Some(reply) = &decision.auto_reply {
+            let (status, outcome) = if self.dry_run {
+                (AutoReplyStatus::Sent, AuditOutcome::DryRun)
+            } else {
+                (AutoReplyStatus::Queued, AuditOutcome::Ok)
+            };
+            let reply_id = tx
+                .record_auto_reply(&NewAutoReply {
+                    post_id,
+                    org: post.org.clone(),
+                    platform: post.platform,
+                    author_id: post.author_id.clone(),
+                    template: reply.template.as_str().into(),
+                    text: reply.text.clone(),
+                    status,
+                    reason: self.dry_run.then(|| "dry run: not posted".to_string()),
+                    at: now,
+                })
+                .await?;
+            if !self.dry_run {
+                tx.enqueue(
+                    &NewJob::new(
+                        "platform.reply",
+                        &post.org,
+                        json!({ "post_id": post_id, "auto_reply_id": reply_id }),
+                        now,
+                    )
+                    .dedupe_key(format!("auto_reply:{reply_id}")),
+                    now,
+                )
+                .await?;
+            }
+            tx.append_audit(&audit(
+                "auto_reply",
+                None,
+                outcome,
+                json!({ "template": reply.template.as_str(), "auto_reply_id": reply_id }),
+            ))
+            .await?;
+        }
+        for s in &decision.suppressed {
+            tx.record_auto_reply(&NewAutoReply {
+                post_id,
+                org: post.org.clone(),
+                platform: post.platform,
+                author_id: post.author_id.clone(),
+                template: s.template.as_str().into(),
+                text: String::new(),
+                status: AutoReplyStatus::Suppressed,
+                reason: Some(s.reason.clone()),
+                at: now,
+            })
+            .await?;
+            tx.append_audit(&audit(
+                "auto_reply.suppressed",
+                Some(s.reason.clone()),
+                AuditOutcome::Ok,
+                json!({ "template": s.template.as_str() }),
+            ))
+            .await?;
+        }
+
+        Ok(Ingested::New {
+            post_id,
+            classification,
+            decision,
+        })
+    }
+}

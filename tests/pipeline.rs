@@ -1,0 +1,229 @@
+//! The ingest pipeline end to end on SQLite: classify → decide → store in one
+//! transaction, idempotent on duplicates, with the audit chain intact.
+
+use chrono::{DateTime, TimeZone, Utc};
+use signpost::category::Category;
+use signpost::decide::Priority;
+use signpost::model::{InboundPost, Platform, PostKind};
+use signpost::pipeline::{Ingested, Pipeline};
+use signpost::replies::Template;
+use signpost::store::{AuditFilter, Store};
+use std::path::Path;
+
+fn pipeline() -> Pipeline {
+    Pipeline::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"), true)
+        .expect("shipped config")
+}
+
+fn post(id: &str, author: &str, text: &str, at: DateTime<Utc>) -> InboundPost {
+    InboundPost {
+        platform: Platform::Facebook,
+        external_id: id.into(),
+        account: "LondonAmbulanceService".into(),
+        org: "las".into(),
+        kind: PostKind::Comment,
+        author_id: author.into(),
+        author_handle: author.into(),
+        text: text.into(),
+        url: None,
+        created_at: at,
+    }
+}
+
+async fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Store::connect(&url).await.expect("store");
+    (dir, store)
+}
+
+async fn ingest(p: &Pipeline, s: &Store, post: &InboundPost) -> Ingested {
+    let mut tx = s.begin().await.expect("tx");
+    let out = p
+        .ingest(&mut tx, post, None, &[], post.created_at)
+        .await
+        .expect("ingest");
+    tx.commit().await.expect("commit");
+    out
+}
+
+#[tokio::test]
+async fn duplicate_delivery_is_stored_once() {
+    let p = pipeline();
+    let (_d, s) = store().await;
+    let at = Utc.with_ymd_and_hms(2026, 12, 23, 20, 0, 0).unwrap();
+    let first = ingest(
+        &p,
+        &s,
+        &post("c1", "amy", "should I go to A&E with chest pain?", at),
+    )
+    .await;
+    let Ingested::New {
+        post_id, decision, ..
+    } = first
+    else {
+        panic!("first delivery is new");
+    };
+    assert_eq!(
+        decision.auto_reply.as_ref().map(|r| r.template),
+        Some(Template::ClinicalSignpost)
+    );
+    let again = ingest(
+        &p,
+        &s,
+        &post("c1", "amy", "should I go to A&E with chest pain?", at),
+    )
+    .await;
+    assert!(matches!(again, Ingested::Duplicate { post_id: id } if id == post_id));
+    let rows = s
+        .audit_rows(&AuditFilter {
+            post_id: Some(post_id),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("audit");
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "classify",
+            "relay.queued",
+            "auto_reply",
+            "auto_reply.suppressed"
+        ]
+    );
+    assert!(s.verify_audit().await.expect("verify").is_intact());
+    assert_eq!(s.queue_depth("discord.relay").await.expect("depth"), 1);
+}
+
+#[tokio::test]
+async fn issue3_complaints_are_not_strikes() {
+    let p = pipeline();
+    let (_d, s) = store().await;
+    let base = Utc.with_ymd_and_hms(2026, 11, 17, 10, 0, 0).unwrap();
+    for i in 0..4 {
+        let text = format!("complaint number {i}: waited 9 hours in A&E, unacceptable");
+        let out = ingest(
+            &p,
+            &s,
+            &post(
+                &format!("k{i}"),
+                "kim",
+                &text,
+                base + chrono::Duration::hours(i),
+            ),
+        )
+        .await;
+        let Ingested::New {
+            decision,
+            classification,
+            ..
+        } = out
+        else {
+            panic!("new post");
+        };
+        assert!(classification.has(Category::Complaint));
+        assert!(
+            !decision.block_suggested,
+            "complaint {i} must not suggest a block"
+        );
+    }
+    let h = s
+        .author_history(Platform::Facebook, "kim", base - chrono::Duration::days(30))
+        .await
+        .expect("history");
+    assert_eq!(h.flagged_since, 0);
+    assert_eq!(h.strikes_total, 0);
+}
+
+#[tokio::test]
+async fn repeat_abuse_suggests_a_block_at_the_threshold() {
+    let p = pipeline();
+    let (_d, s) = store().await;
+    let base = Utc.with_ymd_and_hms(2026, 11, 17, 10, 0, 0).unwrap();
+    let mut suggested = Vec::new();
+    for i in 0..3 {
+        let out = ingest(
+            &p,
+            &s,
+            &post(
+                &format!("a{i}"),
+                "troll",
+                "you pathetic idiots",
+                base + chrono::Duration::hours(i),
+            ),
+        )
+        .await;
+        let Ingested::New { decision, .. } = out else {
+            panic!("new post");
+        };
+        suggested.push(decision.block_suggested);
+    }
+    assert_eq!(
+        suggested,
+        [false, false, true],
+        "LAS blocks at 3 strikes in 30 days"
+    );
+}
+
+#[tokio::test]
+async fn crisis_out_of_hours_gets_reply_and_urgent_relay() {
+    let p = pipeline();
+    let (_d, s) = store().await;
+    let at = Utc.with_ymd_and_hms(2026, 12, 25, 1, 15, 0).unwrap();
+    let out = ingest(
+        &p,
+        &s,
+        &post("z1", "lee", "I'm going to take all my tablets tonight", at),
+    )
+    .await;
+    let Ingested::New { decision, .. } = out else {
+        panic!("new post");
+    };
+    assert_eq!(
+        decision.relay.as_ref().map(|r| r.priority),
+        Some(Priority::Urgent)
+    );
+    let reply = decision.auto_reply.expect("crisis reply");
+    assert_eq!(reply.template, Template::Crisis);
+    assert!(reply.text.contains("999"), "{}", reply.text);
+}
+
+#[test]
+fn replay_of_the_example_day() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("replay.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_signpost"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "replay",
+            "examples/trust-day.jsonl",
+            "--db",
+            db.to_str().expect("utf8"),
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "posts 21  new 20  duplicates 1  skipped 0  in hours 12  out of hours 8",
+        "relays queued: high 1, low 2, normal 12, urgent 1",
+        "auto-replies (dry run): clinical_signpost 1, crisis 1, out_of_hours 4",
+        "block suggested: 1",
+        "chain intact",
+        "RELAY URGENT",
+        "9am on Tuesday 29 December",
+        "0•••• •••••3",
+        "[★ Escalate to police]",
+    ] {
+        assert!(text.contains(want), "missing `{want}` in:\n{text}");
+    }
+    assert!(
+        !text.contains("07700 900123"),
+        "personal data is masked in the transcript"
+    );
+}
