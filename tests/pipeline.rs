@@ -227,3 +227,39 @@ fn replay_of_the_example_day() {
         "personal data is masked in the transcript"
     );
 }
+
+#[tokio::test]
+async fn audit_verify_reports_the_first_tampered_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("audit.db");
+    let db_arg = db.to_str().expect("utf8");
+    let bin = env!("CARGO_BIN_EXE_signpost");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    assert!(run(&["replay", "examples/trust-day.jsonl", "--db", db_arg, "--quiet"]).status.success());
+    let ok = run(&["audit", "verify", "--db", db_arg]);
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("audit log intact: 46 rows checked"));
+
+    // Someone edits row 7 behind Signpost's back (dropping the guard trigger first).
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("sqlite://{db_arg}"))
+        .await
+        .expect("connect");
+    for sql in [
+        "DROP TRIGGER IF EXISTS actions_no_update",
+        "UPDATE actions SET reason = 'nothing to see here' WHERE id = 7",
+    ] {
+        sqlx::Executor::execute(&mut conn, sql).await.expect("tamper");
+    }
+    drop(conn);
+    let broken = run(&["audit", "verify", "--db", db_arg]);
+    assert_eq!(broken.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&broken.stdout);
+    assert!(text.contains("audit log BROKEN at row 7"), "{text}");
+}

@@ -72,6 +72,11 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Monitoring hours: open or closed, the next change, the year's closures.
     Hours {
         #[arg(long)]
@@ -84,6 +89,16 @@ pub enum Command {
         year: Option<i32>,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; report the first broken row. Exits 1 if broken.
+    Verify {
+        /// SQLite file or database URL.
+        #[arg(long, default_value = "data/signpost.db")]
+        db: String,
     },
 }
 
@@ -115,6 +130,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eval::run(&classifier, &file, org.as_deref(), show, json)
         }
         Command::Check => check::run(&cli.config),
+        Command::Audit {
+            command: AuditCommand::Verify { db },
+        } => {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(async {
+                let store = crate::store::Store::connect(&replay::db_url(&db)).await?;
+                let report = store.verify_audit().await?;
+                store.close().await;
+                match &report.first_broken {
+                    None => {
+                        let head = report
+                            .head
+                            .as_ref()
+                            .map(|(id, hash)| format!("; head is row {id}, hash {hash}"))
+                            .unwrap_or_default();
+                        println!("audit log intact: {} rows checked{head}", report.rows_checked);
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Some(b) => {
+                        println!(
+                            "audit log BROKEN at row {}: {} ({} rows checked)",
+                            b.id, b.reason, report.rows_checked
+                        );
+                        Ok(ExitCode::from(1))
+                    }
+                }
+            })
+        }
         Command::Replay {
             file,
             org,
