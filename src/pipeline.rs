@@ -86,14 +86,39 @@ impl Pipeline {
         self.schedules.get(org)
     }
 
+    /// The hours overrides of `org` that still matter at `now` (those ending
+    /// after it), for [`Pipeline::ingest`]. A batch loads them once.
+    pub async fn overrides(
+        &self,
+        tx: &mut StoreTx,
+        org: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Override>, IngestError> {
+        Ok(tx
+            .active_overrides(org, now)
+            .await?
+            .into_iter()
+            .map(|o| Override {
+                start: o.starts_at,
+                end: o.ends_at,
+                kind: match o.kind {
+                    store::OverrideKind::Open => OverrideKind::Open,
+                    store::OverrideKind::Closed => OverrideKind::Closed,
+                },
+            })
+            .collect())
+    }
+
     /// Classify, decide and record one post, with `now` as the clock. `recent`
-    /// holds the author's recent posts for the repetition check.
+    /// holds the author's recent posts for the repetition check; `overrides`
+    /// the org's hours overrides (see [`Pipeline::overrides`]).
     pub async fn ingest(
         &self,
         tx: &mut StoreTx,
         post: &InboundPost,
         raw: Option<&str>,
         recent: &[RecentPost],
+        overrides: &[Override],
         now: DateTime<Utc>,
     ) -> Result<Ingested, IngestError> {
         let org = self
@@ -128,26 +153,13 @@ impl Pipeline {
             recent,
         });
 
-        let overrides: Vec<Override> = tx
-            .active_overrides(&post.org, now)
-            .await?
-            .into_iter()
-            .map(|o| Override {
-                start: o.starts_at,
-                end: o.ends_at,
-                kind: match o.kind {
-                    store::OverrideKind::Open => OverrideKind::Open,
-                    store::OverrideKind::Closed => OverrideKind::Closed,
-                },
-            })
-            .collect();
         let decision = decide::decide(
             post,
             &classification,
             &history,
             &Context {
                 org,
-                schedule: schedule.with_overrides(&overrides),
+                schedule: schedule.with_overrides(overrides),
                 replies: &self.replies,
                 now,
             },
@@ -179,7 +191,8 @@ impl Pipeline {
                 outcome,
                 detail: Some(detail),
             };
-        tx.append_audit(&audit(
+        let mut audits = Vec::with_capacity(4);
+        audits.push(audit(
             "classify",
             None,
             AuditOutcome::Ok,
@@ -189,8 +202,7 @@ impl Pipeline {
                 "severity": classification.severity,
                 "in_hours": decision.in_hours,
             }),
-        ))
-        .await?;
+        ));
 
         if let Some(relay) = &decision.relay {
             tx.create_relay(post_id, &post.org, None, now).await?;
@@ -208,13 +220,12 @@ impl Pipeline {
                 now,
             )
             .await?;
-            tx.append_audit(&audit(
+            audits.push(audit(
                 "relay.queued",
                 Some(relay.reason.clone()),
                 AuditOutcome::Ok,
                 json!({ "priority": relay.priority }),
-            ))
-            .await?;
+            ));
         }
 
         if let Some(reply) = &decision.auto_reply {
@@ -249,13 +260,12 @@ impl Pipeline {
                 )
                 .await?;
             }
-            tx.append_audit(&audit(
+            audits.push(audit(
                 "auto_reply",
                 None,
                 outcome,
                 json!({ "template": reply.template.as_str(), "auto_reply_id": reply_id }),
-            ))
-            .await?;
+            ));
         }
         for s in &decision.suppressed {
             tx.record_auto_reply(&NewAutoReply {
@@ -270,14 +280,14 @@ impl Pipeline {
                 at: now,
             })
             .await?;
-            tx.append_audit(&audit(
+            audits.push(audit(
                 "auto_reply.suppressed",
                 Some(s.reason.clone()),
                 AuditOutcome::Ok,
                 json!({ "template": s.template.as_str() }),
-            ))
-            .await?;
+            ));
         }
+        tx.append_audit_many(&audits).await?;
 
         Ok(Ingested::New {
             post_id,

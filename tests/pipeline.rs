@@ -39,8 +39,12 @@ async fn store() -> (tempfile::TempDir, Store) {
 
 async fn ingest(p: &Pipeline, s: &Store, post: &InboundPost) -> Ingested {
     let mut tx = s.begin().await.expect("tx");
+    let overrides = p
+        .overrides(&mut tx, &post.org, post.created_at)
+        .await
+        .expect("overrides");
     let out = p
-        .ingest(&mut tx, post, None, &[], post.created_at)
+        .ingest(&mut tx, post, None, &[], &overrides, post.created_at)
         .await
         .expect("ingest");
     tx.commit().await.expect("commit");
@@ -241,21 +245,32 @@ async fn audit_verify_reports_the_first_tampered_row() {
             .output()
             .expect("runs")
     };
-    assert!(run(&["replay", "examples/trust-day.jsonl", "--db", db_arg, "--quiet"]).status.success());
+    assert!(run(&[
+        "replay",
+        "examples/trust-day.jsonl",
+        "--db",
+        db_arg,
+        "--quiet"
+    ])
+    .status
+    .success());
     let ok = run(&["audit", "verify", "--db", db_arg]);
     assert!(ok.status.success());
     assert!(String::from_utf8_lossy(&ok.stdout).contains("audit log intact: 46 rows checked"));
 
     // Someone edits row 7 behind Signpost's back (dropping the guard trigger first).
     sqlx::any::install_default_drivers();
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("sqlite://{db_arg}"))
-        .await
-        .expect("connect");
+    let mut conn =
+        <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("sqlite://{db_arg}"))
+            .await
+            .expect("connect");
     for sql in [
         "DROP TRIGGER IF EXISTS actions_no_update",
         "UPDATE actions SET reason = 'nothing to see here' WHERE id = 7",
     ] {
-        sqlx::Executor::execute(&mut conn, sql).await.expect("tamper");
+        sqlx::Executor::execute(&mut conn, sql)
+            .await
+            .expect("tamper");
     }
     drop(conn);
     let broken = run(&["audit", "verify", "--db", db_arg]);

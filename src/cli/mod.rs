@@ -133,7 +133,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify { db },
         } => {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             rt.block_on(async {
                 let store = crate::store::Store::connect(&replay::db_url(&db)).await?;
                 let report = store.verify_audit().await?;
@@ -145,7 +147,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             .as_ref()
                             .map(|(id, hash)| format!("; head is row {id}, hash {hash}"))
                             .unwrap_or_default();
-                        println!("audit log intact: {} rows checked{head}", report.rows_checked);
+                        println!(
+                            "audit log intact: {} rows checked{head}",
+                            report.rows_checked
+                        );
                         Ok(ExitCode::SUCCESS)
                     }
                     Some(b) => {

@@ -92,6 +92,8 @@ pub async fn run(
     let started = std::time::Instant::now();
     let mut tx = store.begin().await?;
     let mut in_batch = 0;
+    // Hours overrides per org, loaded once per batch.
+    let mut overrides: BTreeMap<String, Vec<crate::hours::Override>> = BTreeMap::new();
     let mut out = String::new();
     for (n, line) in reader.lines().enumerate() {
         let line = line?;
@@ -129,12 +131,19 @@ pub async fn run(
             created_at: l.created_at,
         };
         let key = format!("{}:{}", post.platform, post.author_id);
+        if !overrides.contains_key(&post.org) {
+            let o = pipeline
+                .overrides(&mut tx, &post.org, post.created_at)
+                .await?;
+            overrides.insert(post.org.clone(), o);
+        }
         let result = pipeline
             .ingest(
                 &mut tx,
                 &post,
                 Some(&line),
                 history.recent(&key),
+                &overrides[&post.org],
                 post.created_at,
             )
             .await;
@@ -197,6 +206,7 @@ pub async fn run(
             tx.commit().await?;
             tx = store.begin().await?;
             in_batch = 0;
+            overrides.clear();
         }
     }
     tx.commit().await?;

@@ -279,11 +279,8 @@ pub(crate) async fn read_head(conn: &mut AnyConnection) -> Result<AuditHead> {
 }
 
 /// Appends after `head`. The caller holds the append lock.
-pub(crate) async fn insert_after(
-    conn: &mut AnyConnection,
-    head: &AuditHead,
-    entry: &AuditEntry,
-) -> Result<AuditRow> {
+/// The row that `entry` becomes when appended after `head`, hash included.
+pub(crate) fn build_row(head: &AuditHead, entry: &AuditEntry) -> Result<AuditRow> {
     let detail = entry
         .detail
         .as_ref()
@@ -306,25 +303,56 @@ pub(crate) async fn insert_after(
         hash: String::new(),
     };
     row.hash = row.compute_hash();
-    let sql = format!(
-        "INSERT INTO actions ({AUDIT_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    );
-    sqlx::query(&sql)
-        .bind(row.id)
-        .bind(ms(row.at))
-        .bind(row.org.as_str())
-        .bind(row.post_id)
-        .bind(row.actor_id.as_str())
-        .bind(row.actor_name.as_str())
-        .bind(row.action.as_str())
-        .bind(row.reason.as_deref())
-        .bind(row.outcome.as_str())
-        .bind(row.detail.as_deref())
-        .bind(row.prev_hash.as_str())
-        .bind(row.hash.as_str())
-        .execute(&mut *conn)
-        .await?;
+    Ok(row)
+}
+
+/// Inserts already-chained rows in one statement.
+pub(crate) async fn insert_rows(conn: &mut AnyConnection, rows: &[AuditRow]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut sql = format!("INSERT INTO actions ({AUDIT_COLUMNS}) VALUES ");
+    for i in 0..rows.len() {
+        let b = i * 12;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for k in 1..=12 {
+            if k > 1 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", b + k));
+        }
+        sql.push(')');
+    }
+    let mut q = sqlx::query(&sql);
+    for row in rows {
+        q = q
+            .bind(row.id)
+            .bind(ms(row.at))
+            .bind(row.org.as_str())
+            .bind(row.post_id)
+            .bind(row.actor_id.as_str())
+            .bind(row.actor_name.as_str())
+            .bind(row.action.as_str())
+            .bind(row.reason.as_deref())
+            .bind(row.outcome.as_str())
+            .bind(row.detail.as_deref())
+            .bind(row.prev_hash.as_str())
+            .bind(row.hash.as_str());
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_after(
+    conn: &mut AnyConnection,
+    head: &AuditHead,
+    entry: &AuditEntry,
+) -> Result<AuditRow> {
+    let row = build_row(head, entry)?;
+    insert_rows(conn, std::slice::from_ref(&row)).await?;
     Ok(row)
 }
 

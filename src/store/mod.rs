@@ -404,6 +404,39 @@ impl StoreTx {
     }
 }
 
+impl StoreTx {
+    /// Appends several entries in order, chained as by [`StoreTx::append_audit`]
+    /// one at a time, but written in a single statement.
+    pub async fn append_audit_many(&mut self, entries: &[AuditEntry]) -> Result<Vec<AuditRow>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let head = match self.audit_head.take() {
+            Some(head) => head,
+            None => {
+                audit::lock_for_append(&mut self.tx, self.backend).await?;
+                audit::read_head(&mut self.tx).await?
+            }
+        };
+        let mut rows = Vec::with_capacity(entries.len());
+        let mut cursor = head.clone();
+        for entry in entries {
+            let row = audit::build_row(&cursor, entry)?;
+            cursor = audit::AuditHead {
+                id: row.id,
+                hash: row.hash.clone(),
+            };
+            rows.push(row);
+        }
+        if let Err(e) = audit::insert_rows(&mut self.tx, &rows).await {
+            self.audit_head = Some(head);
+            return Err(e);
+        }
+        self.audit_head = Some(cursor);
+        Ok(rows)
+    }
+}
+
 /// Defines each operation twice: on [`Store`] (a pooled connection) and on
 /// [`StoreTx`] (inside the transaction), both calling the same function.
 macro_rules! operations {
