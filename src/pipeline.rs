@@ -31,6 +31,8 @@ pub struct Pipeline {
 }
 
 /// What became of one post.
+// Returned once per post and matched at once; boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Ingested {
     /// A new post, classified, decided and recorded.

@@ -49,8 +49,13 @@ fn entry(i: usize, post_id: Option<i64>) -> AuditEntry {
         post_id,
         actor_id: format!("u{}", i % 3),
         actor_name: format!("Member {}", i % 3),
-        action: if i % 2 == 0 { "hide" } else { "relay.dismiss" }.to_owned(),
-        reason: (i % 3 == 0).then(|| format!("reason {i}")),
+        action: if i.is_multiple_of(2) {
+            "hide"
+        } else {
+            "relay.dismiss"
+        }
+        .to_owned(),
+        reason: i.is_multiple_of(3).then(|| format!("reason {i}")),
         outcome: match i % 4 {
             0 => AuditOutcome::Ok,
             1 => AuditOutcome::DryRun,

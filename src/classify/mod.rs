@@ -373,8 +373,12 @@ impl Classifier {
                 .filter_map(|p| phrase_key(p).map(|(k, _)| k))
                 .collect();
             let build = |keys: &[String]| {
-                (!keys.is_empty())
-                    .then(|| AhoCorasick::new(keys).expect("staff names are plain strings"))
+                (!keys.is_empty()).then(|| {
+                    AhoCorasick::builder()
+                        .kind(Some(AhoCorasickKind::DFA))
+                        .build(keys)
+                        .expect("staff names are plain strings")
+                })
             };
             orgs.insert(
                 id.clone(),

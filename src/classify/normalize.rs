@@ -24,8 +24,12 @@ use unicode_normalization::UnicodeNormalization;
 #[derive(Debug, Default, Clone)]
 pub struct Lexicon {
     words: HashSet<String>,
-    /// Stems of prefix patterns (`fuck*` → `fuck`).
-    stems: Vec<String>,
+    /// Stems of prefix patterns (`fuck*` → `fuck`), with their length in chars.
+    stems: Vec<(String, usize)>,
+    /// The same stems, for prefix lookups.
+    stem_set: HashSet<String>,
+    /// Shortest and longest stem, in bytes.
+    stem_bytes: (usize, usize),
     /// Words indexed by length, for resolving masked tokens like `f*ck`.
     by_len: Vec<Vec<String>>,
 }
@@ -36,8 +40,20 @@ impl Lexicon {
         let mut lex = Lexicon::default();
         for w in words {
             if let Some(stem) = w.strip_suffix('*') {
-                if stem.len() >= 3 && stem.chars().all(char::is_alphanumeric) {
-                    lex.stems.push(stem.to_string());
+                if stem.len() >= 3
+                    && stem.chars().all(char::is_alphanumeric)
+                    && lex.stem_set.insert(stem.to_string())
+                {
+                    lex.stems.push((stem.to_string(), stem.chars().count()));
+                    let (lo, hi) = lex.stem_bytes;
+                    lex.stem_bytes = (
+                        if lo == 0 {
+                            stem.len()
+                        } else {
+                            lo.min(stem.len())
+                        },
+                        hi.max(stem.len()),
+                    );
                 }
                 continue;
             }
@@ -88,8 +104,8 @@ impl Lexicon {
             }
         }
         // A stem with every mask inside it: `f**king` → `fuck` + `ing`.
-        for stem in &self.stems {
-            let n = stem.chars().count();
+        for (stem, n) in &self.stems {
+            let n = *n;
             if n > masked.len() || masked[n..].contains(&'\0') {
                 continue;
             }
@@ -193,49 +209,20 @@ fn is_token_char(c: char) -> bool {
 /// Turn raw text into canonical text.
 pub fn normalize(raw: &str, lexicon: &Lexicon) -> Normalized {
     // 1. Unicode: NFKC, drop zero-width, strip diacritics, fold case.
-    let mut folded = String::with_capacity(raw.len() + 2);
-    if raw.is_ascii() {
-        for b in raw.bytes() {
-            folded.push(b.to_ascii_lowercase() as char);
-        }
+    let folded = if raw.is_ascii() {
+        raw.to_ascii_lowercase()
     } else {
-        for c in raw.nfkc() {
-            if is_zero_width(c) {
-                continue;
-            }
-            let c = match c {
-                '\u{2019}' | '\u{2018}' | '\u{02BC}' | '`' => '\'',
-                _ => c,
-            };
-            if c.is_ascii() {
-                folded.push(c.to_ascii_lowercase());
-                continue;
-            }
-            for l in c.to_lowercase() {
-                let l = confusable(l);
-                if l.is_ascii() {
-                    folded.push(l);
-                    continue;
-                }
-                // Strip diacritics from Latin letters only ("café" → "cafe").
-                let mut base = None;
-                let mut marks_only = true;
-                for d in l.nfd() {
-                    if is_combining_mark(d) {
-                        continue;
-                    }
-                    if base.is_some() {
-                        marks_only = false;
-                    }
-                    base = Some(d);
-                }
-                match base {
-                    Some(b) if marks_only && b.is_ascii_alphabetic() => folded.push(b),
-                    _ => folded.push(l),
-                }
-            }
+        let mut folded = String::with_capacity(raw.len() + 2);
+        // Most posts, emoji and all, are already NFKC: skip the rewrite then.
+        if unicode_normalization::is_nfkc_quick(raw.chars())
+            == unicode_normalization::IsNormalized::Yes
+        {
+            raw.chars().for_each(|c| fold_char(c, &mut folded));
+        } else {
+            raw.nfkc().for_each(|c| fold_char(c, &mut folded));
         }
-    }
+        folded
+    };
 
     // 2. Tokenise into raw tokens.
     let mut raw_tokens: Vec<&str> = Vec::new();
@@ -260,7 +247,6 @@ pub fn normalize(raw: &str, lexicon: &Lexicon) -> Normalized {
     };
     out.text.push(' ');
     let mut pending_letters: Vec<char> = Vec::new();
-    let mut pending_tokens: Vec<String> = Vec::new();
     let mut scratch = String::new();
     for tok in raw_tokens {
         // A mention: `@someone` becomes the single token `@user`, so rules can
@@ -271,15 +257,17 @@ pub fn normalize(raw: &str, lexicon: &Lexicon) -> Normalized {
                     .chars()
                     .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
             {
-                flush_spelled(&mut out, &mut pending_letters, &mut pending_tokens, lexicon);
+                flush_spelled(&mut out, &mut pending_letters, lexicon);
                 push_token(&mut out, "@user");
                 continue;
             }
         }
         // A spelled-out word split by dots/dashes inside one token: f.u.c.k
-        if let Some(joined) = spelled_in_token(tok) {
+        let b = tok.as_bytes();
+        let maybe_spelled = b.len() >= 5 && matches!(b[1], b'.' | b'-' | b'_');
+        if let Some(joined) = maybe_spelled.then(|| spelled_in_token(tok)).flatten() {
             if lexicon.knows(&joined) {
-                flush_spelled(&mut out, &mut pending_letters, &mut pending_tokens, lexicon);
+                flush_spelled(&mut out, &mut pending_letters, lexicon);
                 push_token(&mut out, &joined);
                 continue;
             }
@@ -293,19 +281,62 @@ pub fn normalize(raw: &str, lexicon: &Lexicon) -> Normalized {
             if let (Some(c), None) = (chars.next(), chars.next()) {
                 if c.is_alphabetic() {
                     pending_letters.push(c);
-                    pending_tokens.push(scratch.clone());
                     continue;
                 }
             }
-            flush_spelled(&mut out, &mut pending_letters, &mut pending_tokens, lexicon);
+            flush_spelled(&mut out, &mut pending_letters, lexicon);
             push_token(&mut out, &scratch);
         }
     }
-    flush_spelled(&mut out, &mut pending_letters, &mut pending_tokens, lexicon);
+    flush_spelled(&mut out, &mut pending_letters, lexicon);
     if out.text.len() == 1 {
         out.text.push(' ');
     }
     out
+}
+
+/// Fold one NFKC character into `out`: drop zero-width characters, unify
+/// apostrophes, lowercase, map look-alikes and strip Latin diacritics. Symbols
+/// that can never be part of a token become a space.
+fn fold_char(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
+    if is_zero_width(c) {
+        return;
+    }
+    if matches!(c, '\u{2019}' | '\u{2018}' | '\u{02BC}') {
+        out.push('\'');
+        return;
+    }
+    if !c.is_alphanumeric() {
+        out.push(if is_token_char(c) { c } else { ' ' });
+        return;
+    }
+    for l in c.to_lowercase() {
+        let l = confusable(l);
+        if l.is_ascii() {
+            out.push(l);
+            continue;
+        }
+        // Strip diacritics from Latin letters only ("café" → "cafe").
+        let mut base = None;
+        let mut marks_only = true;
+        for d in l.nfd() {
+            if is_combining_mark(d) {
+                continue;
+            }
+            if base.is_some() {
+                marks_only = false;
+            }
+            base = Some(d);
+        }
+        match base {
+            Some(b) if marks_only && b.is_ascii_alphabetic() => out.push(b),
+            _ => out.push(l),
+        }
+    }
 }
 
 fn push_token(out: &mut Normalized, tok: &str) {
@@ -316,25 +347,19 @@ fn push_token(out: &mut Normalized, tok: &str) {
 
 /// Single letters in a row (`f u c k`): join them if they spell a lexicon word,
 /// otherwise keep them as they were.
-fn flush_spelled(
-    out: &mut Normalized,
-    letters: &mut Vec<char>,
-    tokens: &mut Vec<String>,
-    lexicon: &Lexicon,
-) {
+fn flush_spelled(out: &mut Normalized, letters: &mut Vec<char>, lexicon: &Lexicon) {
     if letters.len() >= 3 {
         let joined: String = letters.iter().collect();
         if lexicon.knows(&joined) {
             push_token(out, &joined);
             letters.clear();
-            tokens.clear();
             return;
         }
     }
-    for t in tokens.drain(..) {
-        push_token(out, &t);
+    let mut buf = [0u8; 4];
+    for c in letters.drain(..) {
+        push_token(out, c.encode_utf8(&mut buf));
     }
-    letters.clear();
 }
 
 /// `f.u.c.k` / `f-u-c-k` / `f_u_c_k` → `fuck` (caller checks the lexicon).
@@ -372,8 +397,23 @@ fn split_token(tok: &str) -> impl Iterator<Item = &str> {
 /// stem), so "4th", "10am" and "www" stay as they are.
 fn clean_token(tok: &str, lexicon: &Lexicon, out: &mut String) {
     out.clear();
+    // Fast path: plain lowercase words and plain numbers, the vast majority.
+    let bytes = tok.as_bytes();
+    if bytes.iter().all(u8::is_ascii_lowercase) && !has_long_run(tok)
+        || bytes.iter().all(u8::is_ascii_digit)
+    {
+        out.push_str(tok);
+        return;
+    }
     let tok = tok.trim_matches(|c: char| c == '\'' || c == '!' || c == '?' || c == '|');
+    // A hashtag is its words: `#nhs` → `nhs`.
+    let tok = tok.trim_start_matches('#');
     if tok.is_empty() {
+        return;
+    }
+    let bytes = tok.as_bytes();
+    if bytes.iter().all(|b| b.is_ascii_lowercase() || *b == b'\'') && !has_long_run(tok) {
+        out.push_str(tok);
         return;
     }
     let has_alpha = tok.chars().any(char::is_alphabetic);
@@ -482,7 +522,12 @@ impl Lexicon {
 
     /// A lexicon word, or a word starting with a lexicon stem.
     pub fn knows(&self, w: &str) -> bool {
-        self.words.contains(w) || self.stems.iter().any(|s| w.starts_with(s.as_str()))
+        if self.words.contains(w) {
+            return true;
+        }
+        let (lo, hi) = self.stem_bytes;
+        (lo.max(1)..=hi.min(w.len()))
+            .any(|i| w.is_char_boundary(i) && self.stem_set.contains(&w[..i]))
     }
 }
 
