@@ -1,0 +1,58 @@
+//! Quality floors on the labelled dev sets (`$SIGNPOST_EVAL_DIR`, set by
+//! `.ci/run`): a rule change that makes the classifier worse than this fails.
+//! The floors sit just under what the shipped rules reach today; the issue's
+//! targets are higher (see the README's figures).
+
+use std::path::PathBuf;
+
+fn eval(file: &str) -> Option<serde_json::Value> {
+    let Ok(dir) = std::env::var("SIGNPOST_EVAL_DIR") else {
+        eprintln!("skipped: SIGNPOST_EVAL_DIR is not set");
+        return None;
+    };
+    let path = PathBuf::from(dir).join(file);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_signpost"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["eval", path.to_str().expect("utf8"), "--json"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    Some(serde_json::from_slice(&out.stdout).expect("json"))
+}
+
+fn at_least(v: &serde_json::Value, category: &str, metric: &str, floor: f64) {
+    let got = v["categories"][category][metric].as_f64().expect("metric");
+    assert!(got >= floor, "{category} {metric} fell to {got:.3} (floor {floor})");
+}
+
+#[test]
+fn hate_on_tweeteval() {
+    if let Some(v) = eval("tweeteval_hate.jsonl") {
+        at_least(&v, "hate", "f1", 0.60);
+        at_least(&v, "hate", "precision", 0.75);
+    }
+}
+
+#[test]
+fn spam_on_sms() {
+    if let Some(v) = eval("sms_spam.jsonl") {
+        at_least(&v, "spam", "f1", 0.85);
+        at_least(&v, "spam", "precision", 0.95);
+    }
+}
+
+#[test]
+fn spam_on_youtube() {
+    if let Some(v) = eval("youtube_spam.jsonl") {
+        at_least(&v, "spam", "f1", 0.70);
+        at_least(&v, "spam", "precision", 0.95);
+    }
+}
+
+#[test]
+fn offensive_on_olid() {
+    if let Some(v) = eval("olid.jsonl") {
+        at_least(&v, "offensive", "macro_f1", 0.68);
+        at_least(&v, "offensive", "precision", 0.78);
+    }
+}
