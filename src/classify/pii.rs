@@ -36,8 +36,10 @@ pub fn is_valid_nhs_number(s: &str) -> bool {
     check == digits[9]
 }
 
-/// True for a UK phone number: `0` then 9–10 digits, or `+44`/`0044` then 9–10
-/// digits (optionally with the trunk `(0)`), spaces, dashes and brackets allowed.
+/// True for a personal UK phone number: `0` then 9–10 digits, or `+44`/`0044`
+/// then 9–10 digits (optionally with the trunk `(0)`), spaces, dashes and
+/// brackets allowed; geographic (01, 02) and mobile (07) ranges only, since
+/// 03, 08 and 09 numbers belong to organisations and premium-rate services.
 pub fn is_uk_phone(s: &str) -> bool {
     let compact: String = s
         .replace("(0)", "")
@@ -56,7 +58,7 @@ pub fn is_uk_phone(s: &str) -> bool {
     let national = national.strip_prefix('0').unwrap_or(national);
     (9..=10).contains(&national.len())
         && national.bytes().all(|b| b.is_ascii_digit())
-        && matches!(national.as_bytes()[0], b'1' | b'2' | b'3' | b'7' | b'8')
+        && matches!(national.as_bytes()[0], b'1' | b'2' | b'7')
 }
 
 /// True for a plausible date of birth: a real date between 1900 and 2030 in
@@ -149,6 +151,8 @@ mod tests {
         assert!(!is_uk_phone("12345"));
         assert!(!is_uk_phone("999"));
         assert!(!is_uk_phone("0900 123"));
+        assert!(!is_uk_phone("08715203652"), "premium rate is not personal");
+        assert!(!is_uk_phone("0800 542 0578"), "freephone is not personal");
     }
 
     #[test]

@@ -105,6 +105,7 @@ pub enum AuditCommand {
 /// Parse arguments and run; the binary's whole `main`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    restore_sigpipe();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -218,6 +219,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", out.trim_end());
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Commands that write to stdout end quietly when the reader goes away
+/// (`signpost eval … | head`), like other Unix tools, instead of panicking on
+/// a broken pipe. Rust ignores SIGPIPE by default; restore the default action.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up before any threads exist; setting a
+    // signal disposition to SIG_DFL has no other preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
