@@ -132,4 +132,63 @@ fn main() {
         "  ratio      signpost is {:.1}x rustrict",
         peer.as_secs_f64() / ours.as_secs_f64()
     );
+    quality_side_by_side(&classifier);
+}
+
+/// Offensive-language quality of both on OLID, when the dev sets are there:
+/// `offensive` = any of abuse/threat/hate/profanity/sexual for Signpost, and
+/// "inappropriate" for rustrict.
+fn quality_side_by_side(classifier: &Classifier) {
+    let Ok(dir) = std::env::var("SIGNPOST_EVAL_DIR") else {
+        return;
+    };
+    let Ok(text) = std::fs::read_to_string(Path::new(&dir).join("olid.jsonl")) else {
+        return;
+    };
+    // (tp, fp, tn, fn) for each side.
+    let mut ours = [0u32; 4];
+    let mut peer = [0u32; 4];
+    let tally = |c: &mut [u32; 4], truth: bool, pred: bool| {
+        c[match (truth, pred) {
+            (true, true) => 0,
+            (false, true) => 1,
+            (false, false) => 2,
+            (true, false) => 3,
+        }] += 1;
+    };
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let (Some(t), Some(label)) = (v["text"].as_str(), v["labels"]["offensive"].as_u64()) else {
+            continue;
+        };
+        let c = classifier.classify(&Input::text(t));
+        let o = signpost::category::Category::OFFENSIVE
+            .iter()
+            .any(|k| c.has(*k));
+        tally(&mut ours, label == 1, o);
+        let r = rustrict::Censor::from_str(t)
+            .analyze()
+            .is(rustrict::Type::INAPPROPRIATE);
+        tally(&mut peer, label == 1, r);
+    }
+    let figures = |c: &[u32; 4]| {
+        let f = |a: f64, b: f64| {
+            if a + b == 0.0 {
+                0.0
+            } else {
+                2.0 * a * b / (a + b)
+            }
+        };
+        let [tp, fp, tn, fneg] = c.map(f64::from);
+        let (p, r) = (tp / (tp + fp).max(1.0), tp / (tp + fneg).max(1.0));
+        let (np, nr) = (tn / (tn + fneg).max(1.0), tn / (tn + fp).max(1.0));
+        (p, r, f(p, r), (f(p, r) + f(np, nr)) / 2.0)
+    };
+    println!("OLID offensive (same posts):");
+    for (name, c) in [("signpost", &ours), ("rustrict", &peer)] {
+        let (p, r, f1, m) = figures(c);
+        println!("  {name:<10} precision {p:.3}  recall {r:.3}  F1 {f1:.3}  macro-F1 {m:.3}");
+    }
 }
