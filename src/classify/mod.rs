@@ -106,6 +106,10 @@ enum Role {
     Match,
     Unless,
     Near,
+    /// A name on an org's staff list; `Use::rule` holds the org's index.
+    Staff,
+    /// A praise phrase for an org's staff check; `Use::rule` is the org index.
+    Praise,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -128,9 +132,10 @@ struct CompiledRule {
 }
 
 #[derive(Debug)]
-struct OrgMatcher {
-    staff: Option<AhoCorasick>,
-    praise: Option<AhoCorasick>,
+struct OrgEntry {
+    /// Index used by `Role::Staff` and `Role::Praise` uses.
+    index: u32,
+    config: crate::config::OrgConfig,
 }
 
 /// The compiled classifier. Cheap to share across threads (`Send + Sync`).
@@ -149,7 +154,7 @@ pub struct Classifier {
     raw_regexes: Vec<Regex>,
     thresholds: HashMap<Category, f32>,
     default_actions: HashMap<Category, Vec<Action>>,
-    orgs: HashMap<String, (OrgMatcher, crate::config::OrgConfig)>,
+    orgs: HashMap<String, OrgEntry>,
     repetition: RepetitionConfig,
 }
 
@@ -308,6 +313,35 @@ impl Classifier {
             ));
         }
 
+        // Each org's staff names and praise phrases join the same automaton,
+        // tagged with the org, so a post is scanned once.
+        let mut orgs = HashMap::new();
+        for (index, (id, org)) in config.orgs.iter().enumerate() {
+            let index = index as u32;
+            let staff = org.staff.iter().flat_map(|name| staff_variants(name));
+            let praise = config
+                .wordlist_entries(&org.staff_praise_wordlists)
+                .filter_map(|p| phrase_key(p).map(|(k, _)| k));
+            for (key, role) in staff
+                .map(|k| (k, Role::Staff))
+                .chain(praise.map(|k| (k, Role::Praise)))
+            {
+                let pid = *keys.entry(key.clone()).or_insert_with(|| {
+                    phrase_list.push(key);
+                    phrase_uses.push((false, Vec::new()));
+                    phrase_list.len() - 1
+                });
+                phrase_uses[pid].1.push(Use { rule: index, role });
+            }
+            orgs.insert(
+                id.clone(),
+                OrgEntry {
+                    index,
+                    config: org.clone(),
+                },
+            );
+        }
+
         let phrases = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
@@ -361,36 +395,6 @@ impl Classifier {
         }
 
         let lexicon = Lexicon::new(lexicon_words);
-        let mut orgs = HashMap::new();
-        for (id, org) in &config.orgs {
-            let staff_keys: Vec<String> = org
-                .staff
-                .iter()
-                .flat_map(|name| staff_variants(name))
-                .collect();
-            let praise_keys: Vec<String> = config
-                .wordlist_entries(&org.staff_praise_wordlists)
-                .filter_map(|p| phrase_key(p).map(|(k, _)| k))
-                .collect();
-            let build = |keys: &[String]| {
-                (!keys.is_empty()).then(|| {
-                    AhoCorasick::builder()
-                        .kind(Some(AhoCorasickKind::DFA))
-                        .build(keys)
-                        .expect("staff names are plain strings")
-                })
-            };
-            orgs.insert(
-                id.clone(),
-                (
-                    OrgMatcher {
-                        staff: build(&staff_keys),
-                        praise: build(&praise_keys),
-                    },
-                    org.clone(),
-                ),
-            );
-        }
 
         Ok(Classifier {
             rules,
@@ -439,11 +443,19 @@ impl Classifier {
         for m in self.phrases.find_overlapping_iter(&norm.text) {
             let (_, uses) = &self.phrase_uses[m.pattern().as_usize()];
             for u in uses {
+                let who = match u.role {
+                    Role::Staff | Role::Praise => self
+                        .orgs
+                        .iter()
+                        .find(|(_, e)| e.index == u.rule)
+                        .map_or("", |(id, _)| id.as_str()),
+                    _ => self.rules[u.rule as usize].id.as_str(),
+                };
                 hits.push(format!(
                     "{:?} `{}` {}",
                     u.role,
                     norm.text[m.range()].trim(),
-                    self.rules[u.rule as usize].id
+                    who
                 ));
             }
         }
@@ -485,6 +497,9 @@ impl Classifier {
             s.partition_point(|&sp| sp < byte).saturating_sub(1)
         };
 
+        let org_entry = input.org.and_then(|o| self.orgs.get(o));
+        let org_index = org_entry.map(|e| e.index);
+        let (mut staff_hit, mut praise_hit) = (false, false);
         for m in self.phrases.find_overlapping_iter(canon) {
             let (prefix, uses) = &self.phrase_uses[m.pattern().as_usize()];
             let mut whole: Option<&str> = None;
@@ -495,8 +510,28 @@ impl Classifier {
                     .map_or(canon.len(), |i| m.end() + i);
                 whole = Some(&canon[start..end]);
             }
-            let pos = token_at(&mut token_starts, m.start() + 1);
+            // Token positions matter only to `near`; elsewhere the byte
+            // offset serves to tell hits apart.
+            let pos = if uses.iter().any(|u| {
+                matches!(u.role, Role::Match | Role::Unless | Role::Near)
+                    && self.rules[u.rule as usize].needs_near
+            }) {
+                token_at(&mut token_starts, m.start() + 1)
+            } else {
+                m.start()
+            };
             for u in uses {
+                match u.role {
+                    Role::Staff => {
+                        staff_hit |= Some(u.rule) == org_index;
+                        continue;
+                    }
+                    Role::Praise => {
+                        praise_hit |= Some(u.rule) == org_index;
+                        continue;
+                    }
+                    _ => {}
+                }
                 if u.role == Role::Match {
                     if let Some(w) = whole {
                         if self.rules[u.rule as usize].allow.contains(w) {
@@ -612,13 +647,9 @@ impl Classifier {
         let mut extra_rules: Vec<&str> = Vec::new();
 
         // Staff named, unless the post is praise.
-        if let Some((m, _)) = input.org.and_then(|o| self.orgs.get(o)) {
-            if let Some(staff) = &m.staff {
-                if staff.is_match(canon) && !m.praise.as_ref().is_some_and(|p| p.is_match(canon)) {
-                    scores.push((Category::StaffNamed, f32::INFINITY, Severity::Medium));
-                    extra_rules.push("staff_named.org_staff_list");
-                }
-            }
+        if staff_hit && !praise_hit {
+            scores.push((Category::StaffNamed, f32::INFINITY, Severity::Medium));
+            extra_rules.push("staff_named.org_staff_list");
         }
 
         // Repetition: near-identical posts by the same author within the window.
@@ -658,8 +689,8 @@ impl Classifier {
         if out.categories.contains(&Category::PersonalInfo) {
             out.personal_spans = personal_spans;
         }
-        out.suggested_actions = match input.org.and_then(|o| self.orgs.get(o)) {
-            Some((_, org)) => org.actions_for(&out.categories),
+        out.suggested_actions = match org_entry {
+            Some(entry) => entry.config.actions_for(&out.categories),
             None => {
                 let mut a: Vec<Action> = out
                     .categories

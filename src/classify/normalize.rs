@@ -206,6 +206,35 @@ fn is_token_char(c: char) -> bool {
         || c == '_'
 }
 
+/// [`is_token_char`] for ASCII, as a table.
+const TOKEN_ASCII: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'\''
+                    | b'&'
+                    | b'!'
+                    | b'|'
+                    | b'@'
+                    | b'$'
+                    | b'+'
+                    | b'*'
+                    | b'#'
+                    | b'%'
+                    | b'?'
+                    | b'.'
+                    | b'-'
+                    | b'_'
+            );
+        b += 1;
+    }
+    t
+};
+
 /// Turn raw text into canonical text.
 pub fn normalize(raw: &str, lexicon: &Lexicon) -> Normalized {
     // 1. Unicode: NFKC, drop zero-width, strip diacritics, fold case.
@@ -224,17 +253,28 @@ pub fn normalize(raw: &str, lexicon: &Lexicon) -> Normalized {
         folded
     };
 
-    // 2. Tokenise into raw tokens.
-    let mut raw_tokens: Vec<&str> = Vec::new();
+    // 2. Tokenise into raw tokens (ASCII bytes by table, other characters
+    // decoded).
+    let mut raw_tokens: Vec<&str> = Vec::with_capacity(folded.len() / 4 + 1);
+    let bytes = folded.as_bytes();
     let mut start = None;
-    for (i, c) in folded.char_indices() {
-        if is_token_char(c) {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (is_tok, len) = if b < 0x80 {
+            (TOKEN_ASCII[b as usize], 1)
+        } else {
+            let c = folded[i..].chars().next().unwrap_or(' ');
+            (is_token_char(c), c.len_utf8())
+        };
+        if is_tok {
             if start.is_none() {
                 start = Some(i);
             }
         } else if let Some(s) = start.take() {
             raw_tokens.push(&folded[s..i]);
         }
+        i += len;
     }
     if let Some(s) = start {
         raw_tokens.push(&folded[s..]);
@@ -547,6 +587,17 @@ mod tests {
 
     fn n(s: &str) -> String {
         normalize(s, &lex()).text
+    }
+
+    #[test]
+    fn token_table_agrees_with_is_token_char() {
+        for b in 0u8..128 {
+            assert_eq!(
+                TOKEN_ASCII[b as usize],
+                is_token_char(b as char),
+                "byte {b}"
+            );
+        }
     }
 
     #[test]
