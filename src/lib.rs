@@ -13,6 +13,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod decide;
+pub mod discord;
 pub mod hours;
 pub mod model;
 pub mod pipeline;
