@@ -10,7 +10,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use signpost::classify::repeat::History;
 use signpost::model::{InboundPost, Platform, PostKind};
-use signpost::pipeline::Pipeline;
+use signpost::pipeline::{Batch, Pipeline};
 use signpost::store::Store;
 use std::path::Path;
 use std::time::Instant;
@@ -85,6 +85,7 @@ fn main() {
         let started = Instant::now();
         for chunk in posts.chunks(BATCH) {
             let mut tx = store.begin().await.expect("begin");
+            let mut batch = Batch::default();
             let mut overrides = std::collections::BTreeMap::new();
             for org in ["las", "imperial", "nsft"] {
                 let o = pipeline.overrides(&mut tx, org, chunk[0].created_at).await.expect("overrides");
@@ -93,11 +94,12 @@ fn main() {
             for post in chunk {
                 let key = format!("{}:{}", post.platform, post.author_id);
                 pipeline
-                    .ingest(&mut tx, post, None, history.recent(&key), &overrides[post.org.as_str()], post.created_at)
+                    .ingest_into(&mut tx, &mut batch, post, None, history.recent(&key), &overrides[post.org.as_str()], post.created_at)
                     .await
                     .expect("ingest");
                 history.push(&key, &post.text, post.created_at);
             }
+            batch.flush(&mut tx, chunk[chunk.len() - 1].created_at).await.expect("flush");
             tx.commit().await.expect("commit");
         }
         let secs = started.elapsed().as_secs_f64();

@@ -11,13 +11,16 @@ use crate::config::{Config, ConfigError};
 use crate::decide::{self, AuthorHistory, Context, Decision, REMOVABLE};
 use crate::hours::{Override, OverrideKind, Schedule};
 use crate::model::InboundPost;
+use crate::model::Platform;
 use crate::replies::Replies;
 use crate::store::{
-    self, AuditEntry, AuditOutcome, AutoReplyStatus, NewAutoReply, NewJob, StoreError, StoreTx,
+    self, AuditEntry, AuditOutcome, AutoReplyStatus, NewAutoReply, NewJob, PendingWrites,
+    StoreError, StoreTx,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// Everything compiled once at start-up that ingest needs.
 pub struct Pipeline {
@@ -113,10 +116,35 @@ impl Pipeline {
 
     /// Classify, decide and record one post, with `now` as the clock. `recent`
     /// holds the author's recent posts for the repetition check; `overrides`
-    /// the org's hours overrides (see [`Pipeline::overrides`]).
+    /// the org's hours overrides (see [`Pipeline::overrides`]). Everything is
+    /// written before this returns (inside the caller's transaction).
     pub async fn ingest(
         &self,
         tx: &mut StoreTx,
+        post: &InboundPost,
+        raw: Option<&str>,
+        recent: &[RecentPost],
+        overrides: &[Override],
+        now: DateTime<Utc>,
+    ) -> Result<Ingested, IngestError> {
+        let mut batch = Batch::default();
+        let out = self
+            .ingest_into(tx, &mut batch, post, raw, recent, overrides, now)
+            .await?;
+        batch.flush(tx, now).await?;
+        Ok(out)
+    }
+
+    /// As [`Pipeline::ingest`], but only the post row is written now; the
+    /// rest waits in `batch` until [`Batch::flush`], which must run before the
+    /// transaction commits. Later posts in the same batch see the earlier
+    /// ones' strikes and auto-replies, so the decisions are the same as one
+    /// post at a time.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn ingest_into(
+        &self,
+        tx: &mut StoreTx,
+        batch: &mut Batch,
         post: &InboundPost,
         raw: Option<&str>,
         recent: &[RecentPost],
@@ -139,13 +167,16 @@ impl Pipeline {
         }
 
         let since = post.created_at - Duration::days(i64::from(org.strikes.days));
-        let stored_history = tx
+        let stored = tx
             .author_history(post.platform, &post.author_id, since)
             .await?;
+        let key = (post.platform, post.author_id.clone());
+        let pending = batch.authors.entry(key).or_default();
         let history = AuthorHistory {
-            flagged_in_window: stored_history.flagged_since,
-            blocked: stored_history.blocked,
-            last_auto_reply_at: stored_history.last_auto_reply_at,
+            flagged_in_window: stored.flagged_since
+                + pending.flagged_at.iter().filter(|t| **t >= since).count() as u32,
+            blocked: stored.blocked,
+            last_auto_reply_at: stored.last_auto_reply_at.max(pending.last_auto_reply_at),
         };
 
         let classification = self.classifier.classify(&Input {
@@ -167,19 +198,25 @@ impl Pipeline {
             },
         )?;
 
-        tx.record_classification(&store::Classification {
+        let stored_classification = store::Classification {
             post_id,
             categories: classification.categories.clone(),
             rules: classification.rules.clone(),
             severity: classification.severity,
             classified_at: now,
-        })
-        .await?;
-        tx.upsert_author_seen(post.platform, &post.author_id, &post.author_handle, now)
-            .await?;
-        if decision.acted_on.iter().any(|c| REMOVABLE.contains(c)) {
-            tx.add_strike(post.platform, &post.author_id).await?;
+        };
+        if stored_classification.flagged() {
+            pending.flagged_at.push(post.created_at);
         }
+        batch.writes.classification(stored_classification);
+        let strike = decision.acted_on.iter().any(|c| REMOVABLE.contains(c));
+        batch.writes.author_seen(
+            post.platform,
+            &post.author_id,
+            &post.author_handle,
+            now,
+            u32::from(strike),
+        );
 
         let audit =
             |action: &str, reason: Option<String>, outcome: AuditOutcome, detail| AuditEntry {
@@ -193,8 +230,7 @@ impl Pipeline {
                 outcome,
                 detail: Some(detail),
             };
-        let mut audits = Vec::with_capacity(4);
-        audits.push(audit(
+        batch.audits.push(audit(
             "classify",
             None,
             AuditOutcome::Ok,
@@ -207,7 +243,7 @@ impl Pipeline {
         ));
 
         if let Some(relay) = &decision.relay {
-            tx.create_relay(post_id, &post.org, None, now).await?;
+            batch.writes.relay(post_id, &post.org, now);
             let payload = json!({
                 "post_id": post_id,
                 "priority": relay.priority,
@@ -216,13 +252,11 @@ impl Pipeline {
                 "block_suggested": decision.block_suggested,
                 "crisis": decision.acted_on.contains(&Category::Crisis),
             });
-            tx.enqueue(
-                &NewJob::new("discord.relay", &post.org, payload, now)
+            batch.writes.job(
+                NewJob::new("discord.relay", &post.org, payload, now)
                     .dedupe_key(format!("relay:{post_id}")),
-                now,
-            )
-            .await?;
-            audits.push(audit(
+            );
+            batch.audits.push(audit(
                 "relay.queued",
                 Some(relay.reason.clone()),
                 AuditOutcome::Ok,
@@ -236,41 +270,39 @@ impl Pipeline {
             } else {
                 (AutoReplyStatus::Queued, AuditOutcome::Ok)
             };
-            let reply_id = tx
-                .record_auto_reply(&NewAutoReply {
-                    post_id,
-                    org: post.org.clone(),
-                    platform: post.platform,
-                    author_id: post.author_id.clone(),
-                    template: reply.template.as_str().into(),
-                    text: reply.text.clone(),
-                    status,
-                    reason: self.dry_run.then(|| "dry run: not posted".to_string()),
-                    at: now,
-                })
-                .await?;
+            batch.writes.auto_reply(NewAutoReply {
+                post_id,
+                org: post.org.clone(),
+                platform: post.platform,
+                author_id: post.author_id.clone(),
+                template: reply.template.as_str().into(),
+                text: reply.text.clone(),
+                status,
+                reason: self.dry_run.then(|| "dry run: not posted".to_string()),
+                at: now,
+            });
+            pending.last_auto_reply_at = pending.last_auto_reply_at.max(Some(now));
             if !self.dry_run {
-                tx.enqueue(
-                    &NewJob::new(
+                // The worker finds the queued reply by post and template.
+                batch.writes.job(
+                    NewJob::new(
                         "platform.reply",
                         &post.org,
-                        json!({ "post_id": post_id, "auto_reply_id": reply_id }),
+                        json!({ "post_id": post_id, "template": reply.template.as_str() }),
                         now,
                     )
-                    .dedupe_key(format!("auto_reply:{reply_id}")),
-                    now,
-                )
-                .await?;
+                    .dedupe_key(format!("auto_reply:{post_id}:{}", reply.template.as_str())),
+                );
             }
-            audits.push(audit(
+            batch.audits.push(audit(
                 "auto_reply",
                 None,
                 outcome,
-                json!({ "template": reply.template.as_str(), "auto_reply_id": reply_id }),
+                json!({ "template": reply.template.as_str() }),
             ));
         }
         for s in &decision.suppressed {
-            tx.record_auto_reply(&NewAutoReply {
+            batch.writes.auto_reply(NewAutoReply {
                 post_id,
                 org: post.org.clone(),
                 platform: post.platform,
@@ -280,21 +312,52 @@ impl Pipeline {
                 status: AutoReplyStatus::Suppressed,
                 reason: Some(s.reason.clone()),
                 at: now,
-            })
-            .await?;
-            audits.push(audit(
+            });
+            batch.audits.push(audit(
                 "auto_reply.suppressed",
                 Some(s.reason.clone()),
                 AuditOutcome::Ok,
                 json!({ "template": s.template.as_str() }),
             ));
         }
-        tx.append_audit_many(&audits).await?;
 
         Ok(Ingested::New {
             post_id,
             classification,
             decision,
         })
+    }
+}
+
+/// Writes of a batch of posts not yet made, and what they change about each
+/// author, so later posts in the batch are decided on up-to-date history.
+#[derive(Debug, Default)]
+pub struct Batch {
+    writes: PendingWrites,
+    audits: Vec<AuditEntry>,
+    authors: HashMap<(Platform, String), PendingAuthor>,
+}
+
+#[derive(Debug, Default)]
+struct PendingAuthor {
+    /// Creation times of this batch's flagged posts by the author.
+    flagged_at: Vec<DateTime<Utc>>,
+    last_auto_reply_at: Option<DateTime<Utc>>,
+}
+
+impl Batch {
+    /// Write everything pending (multi-row inserts, then the audit rows in
+    /// order) and start afresh. Call before committing.
+    pub async fn flush(&mut self, tx: &mut StoreTx, now: DateTime<Utc>) -> Result<(), StoreError> {
+        tx.write_pending(&mut self.writes, now).await?;
+        tx.append_audit_many(&self.audits).await?;
+        self.audits.clear();
+        self.authors.clear();
+        Ok(())
+    }
+
+    /// Whether nothing is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty() && self.audits.is_empty()
     }
 }

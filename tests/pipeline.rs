@@ -278,3 +278,73 @@ async fn audit_verify_reports_the_first_tampered_row() {
     let text = String::from_utf8_lossy(&broken.stdout);
     assert!(text.contains("audit log BROKEN at row 7"), "{text}");
 }
+
+#[tokio::test]
+async fn batched_and_one_at_a_time_decide_the_same() {
+    let p = pipeline();
+    let (_d1, one) = store().await;
+    let (_d2, batched) = store().await;
+    let base = Utc.with_ymd_and_hms(2026, 12, 24, 16, 0, 0).unwrap();
+    let texts = [
+        "you pathetic idiots",
+        "what time does the car park open?",
+        "My mum was left on a trolley for 14 hours, disgraceful",
+        "should I go to A&E with chest pain?",
+        "I know where you live",
+        "thank you for everything",
+    ];
+    let posts: Vec<InboundPost> = (0..36)
+        .map(|i| {
+            post(
+                &format!("b{i}"),
+                ["ann", "bob", "cat"][i % 3],
+                texts[i % texts.len()],
+                base + chrono::Duration::minutes(37 * i as i64),
+            )
+        })
+        .collect();
+    let mut a = Vec::new();
+    for q in &posts {
+        if let Ingested::New { decision, .. } = ingest(&p, &one, q).await {
+            a.push(serde_json::to_value(&decision).expect("json"));
+        }
+    }
+    let mut b = Vec::new();
+    let mut tx = batched.begin().await.expect("tx");
+    let mut batch = signpost::pipeline::Batch::default();
+    for q in &posts {
+        let out = p
+            .ingest_into(&mut tx, &mut batch, q, None, &[], &[], q.created_at)
+            .await
+            .expect("ingest");
+        if let Ingested::New { decision, .. } = out {
+            b.push(serde_json::to_value(&decision).expect("json"));
+        }
+    }
+    batch.flush(&mut tx, base).await.expect("flush");
+    tx.commit().await.expect("commit");
+    assert_eq!(a.len(), 36);
+    assert_eq!(a, b, "the batch must decide exactly as one post at a time");
+    for author in ["ann", "bob", "cat"] {
+        let since = base - chrono::Duration::days(30);
+        let ha = one
+            .author_history(Platform::Facebook, author, since)
+            .await
+            .expect("history");
+        let hb = batched
+            .author_history(Platform::Facebook, author, since)
+            .await
+            .expect("history");
+        assert_eq!(ha, hb, "{author}");
+    }
+    assert!(
+        a.iter().any(|d| d["block_suggested"] == true),
+        "the sequence reaches a block suggestion"
+    );
+    let (ra, rb) = (
+        one.verify_audit().await.expect("verify"),
+        batched.verify_audit().await.expect("verify"),
+    );
+    assert_eq!(ra.rows_checked, rb.rows_checked);
+    assert!(ra.is_intact() && rb.is_intact());
+}

@@ -1063,8 +1063,8 @@ async fn author_history_counts_within_window(db: TestDb) {
     assert!(!h.blocked);
     assert_eq!(
         h.last_auto_reply_at,
-        Some(base - day * 2),
-        "only sent replies count"
+        Some(base),
+        "sent and queued replies count (a queued one is on its way); suppressed ones do not"
     );
     let h = s
         .author_history(Platform::Facebook, "alice", base - day * 30)

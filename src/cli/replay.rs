@@ -5,7 +5,7 @@ use crate::category::{Action, Category};
 use crate::classify::repeat::History;
 use crate::decide::Priority;
 use crate::model::{InboundPost, Platform, PostKind};
-use crate::pipeline::{Ingested, Pipeline};
+use crate::pipeline::{Batch, Ingested, Pipeline};
 use crate::store::Store;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -92,6 +92,7 @@ pub async fn run(
     let started = std::time::Instant::now();
     let mut tx = store.begin().await?;
     let mut in_batch = 0;
+    let mut batch = Batch::default();
     // Hours overrides per org, loaded once per batch.
     let mut overrides: BTreeMap<String, Vec<crate::hours::Override>> = BTreeMap::new();
     let mut out = String::new();
@@ -138,8 +139,9 @@ pub async fn run(
             overrides.insert(post.org.clone(), o);
         }
         let result = pipeline
-            .ingest(
+            .ingest_into(
                 &mut tx,
+                &mut batch,
                 &post,
                 Some(&line),
                 history.recent(&key),
@@ -203,12 +205,14 @@ pub async fn run(
         }
         in_batch += 1;
         if in_batch >= BATCH {
+            batch.flush(&mut tx, Utc::now()).await?;
             tx.commit().await?;
             tx = store.begin().await?;
             in_batch = 0;
             overrides.clear();
         }
     }
+    batch.flush(&mut tx, Utc::now()).await?;
     tx.commit().await?;
     let elapsed = started.elapsed();
     let verify = store.verify_audit().await?;

@@ -31,7 +31,8 @@ pub struct AuthorHistory {
     /// least one strike category (see [`Classification::flagged`](super::Classification::flagged)).
     pub flagged_since: u32,
     pub blocked: bool,
-    /// When they were last sent an automatic reply (status `sent`), if ever.
+    /// When they were last sent an automatic reply, or one was queued for
+    /// them (status `sent` or `queued`), if ever.
     pub last_auto_reply_at: Option<DateTime<Utc>>,
 }
 
@@ -157,7 +158,7 @@ pub(crate) async fn author_history(
              WHERE p.platform = $1 AND p.author_id = $2 AND p.created_at >= $3 \
                AND c.flagged = 1) AS flagged, \
            (SELECT MAX(at) FROM auto_replies \
-             WHERE platform = $1 AND author_id = $2 AND status = 'sent') AS last_reply",
+             WHERE platform = $1 AND author_id = $2 AND status IN ('sent', 'queued')) AS last_reply",
     )
     .bind(platform.as_str())
     .bind(author_id)

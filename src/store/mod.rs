@@ -82,6 +82,7 @@
 
 mod audit;
 mod authors;
+mod batch;
 mod error;
 mod jobs;
 mod migrate;
@@ -103,6 +104,7 @@ pub use audit::{
     VerifyReport, GENESIS_HASH,
 };
 pub use authors::{Author, AuthorHistory};
+pub use batch::PendingWrites;
 pub use error::{Result, StoreError};
 pub use jobs::{Job, JobStatus, NewJob, DEFAULT_MAX_ATTEMPTS};
 pub use overrides::{HoursOverride, NewHoursOverride, OverrideKind};
@@ -405,6 +407,16 @@ impl StoreTx {
 }
 
 impl StoreTx {
+    /// Writes everything buffered in `pending` (see [`PendingWrites`]) with
+    /// multi-row inserts, and empties it.
+    pub async fn write_pending(
+        &mut self,
+        pending: &mut PendingWrites,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        batch::write_pending(&mut self.tx, pending, now).await
+    }
+
     /// Appends several entries in order, chained as by [`StoreTx::append_audit`]
     /// one at a time, but written in a single statement.
     pub async fn append_audit_many(&mut self, entries: &[AuditEntry]) -> Result<Vec<AuditRow>> {
