@@ -381,6 +381,9 @@ pub struct Platforms {
     pub instagram_private_reply_days: u32,
     /// Whether the clients are the dry-run platform.
     pub dry_run: bool,
+    /// The token variable of each platform, to name in
+    /// [`PlatformError::MissingToken`] when it has no client.
+    token_envs: HashMap<Platform, String>,
 }
 
 impl std::fmt::Debug for Platforms {
@@ -415,6 +418,18 @@ impl Platforms {
             facebook_private_reply_days: cfg.facebook.private_reply_days,
             instagram_private_reply_days: cfg.instagram.private_reply_days,
             dry_run: cfg.dry_run,
+            token_envs: [
+                (Platform::Facebook, cfg.facebook.token_env.clone()),
+                (Platform::Instagram, cfg.instagram.token_env.clone()),
+                (Platform::X, cfg.x.token_env.clone()),
+            ]
+            .into_iter()
+            .chain(
+                cfg.mastodon
+                    .as_ref()
+                    .map(|m| (Platform::Mastodon, m.token_env.clone())),
+            )
+            .collect(),
         }
     }
 
@@ -476,6 +491,18 @@ impl Platforms {
     /// The client for `platform`, if configured.
     pub fn client(&self, platform: Platform) -> Option<&Arc<dyn PlatformClient>> {
         self.clients.get(&platform)
+    }
+
+    /// The client for `platform`, or why there is none.
+    pub fn require(&self, platform: Platform) -> Result<&Arc<dyn PlatformClient>, PlatformError> {
+        self.clients.get(&platform).ok_or_else(|| PlatformError::MissingToken {
+            platform,
+            env: self
+                .token_envs
+                .get(&platform)
+                .cloned()
+                .unwrap_or_else(|| "(no client for this platform)".to_owned()),
+        })
     }
 
     /// The actions possible on `platform` with this config.
