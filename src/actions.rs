@@ -35,8 +35,8 @@ use crate::platforms::{
 };
 use crate::replies::{action_phrase, RenderError, Replies, Template, Vars};
 use crate::store::{
-    Actor, AuditEntry, AuditOutcome, AutoReplyStatus, Claim, ClaimState, NewAutoReply,
-    NewEvidence, RelayState, Store, StoreError, StoredPost, Transition,
+    Actor, AuditEntry, AuditOutcome, AutoReplyStatus, Claim, ClaimState, NewAutoReply, NewEvidence,
+    RelayState, Store, StoreError, StoredPost, Transition,
 };
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Europe::London;
@@ -54,8 +54,12 @@ pub struct ActionContext<'a> {
 pub const DEFAULT_NOTICE_REASON: &str = "it breaks our social media principles";
 
 /// Actions that take an evidence snapshot first.
-pub const EVIDENCE_ACTIONS: &[Action] =
-    &[Action::Hide, Action::Delete, Action::Block, Action::Escalate];
+pub const EVIDENCE_ACTIONS: &[Action] = &[
+    Action::Hide,
+    Action::Delete,
+    Action::Block,
+    Action::Escalate,
+];
 
 /// Actions after which the author is sent the org's `action_notice`.
 pub const NOTICE_ACTIONS: &[Action] = &[Action::Hide, Action::Delete, Action::Block];
@@ -75,7 +79,10 @@ pub fn template_for(action: Action) -> Option<Template> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notice {
     /// Sent (or simulated, with the dry-run platform).
-    Sent { auto_reply_id: i64, receipt: Receipt },
+    Sent {
+        auto_reply_id: i64,
+        receipt: Receipt,
+    },
     /// Deliberately not sent, e.g. outside Facebook's private-reply window.
     Skipped { auto_reply_id: i64, reason: String },
     /// The platform refused or failed.
@@ -241,8 +248,7 @@ pub async fn perform(
         .await?
         .ok_or(ActionError::PostNotFound(post_id))?;
     let platform = post.post.platform;
-    if !post_capabilities(platform, post.post.kind, ctx.platforms.x_block_allowed)
-        .contains(&action)
+    if !post_capabilities(platform, post.post.kind, ctx.platforms.x_block_allowed).contains(&action)
     {
         return Err(ActionError::Unsupported { platform, action });
     }

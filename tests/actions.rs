@@ -90,9 +90,13 @@ fn facebook(server: &MockServer) -> Platforms {
         max_backoff_ms: 20,
         max_retry_after_secs: 2,
     };
-    let client =
-        GraphClient::new(Platform::Facebook, &fb, &retry, SecretString::from("page-token"))
-            .expect("client");
+    let client = GraphClient::new(
+        Platform::Facebook,
+        &fb,
+        &retry,
+        SecretString::from("page-token"),
+    )
+    .expect("client");
     Platforms::empty(&cfg).with_client(Arc::new(client))
 }
 
@@ -122,16 +126,22 @@ fn private_reply_mock() -> Mock {
     Mock::given(method("POST"))
         .and(path(format!("/{PAGE}/messages")))
         .and(header("authorization", "Bearer page-token"))
-        .and(body_partial_json(json!({"recipient": {"comment_id": COMMENT}})))
+        .and(body_partial_json(
+            json!({"recipient": {"comment_id": COMMENT}}),
+        ))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"recipient_id": "8080", "message_id": "m_9"})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"recipient_id": "8080", "message_id": "m_9"})),
         )
 }
 
 #[tokio::test]
 async fn hide_on_facebook_keeps_evidence_calls_graph_audits_and_notifies_the_author() {
     let w = world(Platform::Facebook, "you pathetic idiots").await;
-    assert!(w.store.get_relay(w.post_id).await.unwrap().is_some(), "flagged and relayed");
+    assert!(
+        w.store.get_relay(w.post_id).await.unwrap().is_some(),
+        "flagged and relayed"
+    );
     let server = MockServer::start().await;
     hide_mock(0).expect(1).mount(&server).await;
     private_reply_mock().expect(1).mount(&server).await;
@@ -167,7 +177,11 @@ async fn hide_on_facebook_keeps_evidence_calls_graph_audits_and_notifies_the_aut
     assert_eq!(out.evidence, Some((e.id, e.sha256.clone())));
     assert_eq!(e.sha256, evidence::sha256_hex(&e.pack));
     let pack: Value = serde_json::from_str(&e.pack).unwrap();
-    assert_eq!(evidence::canonical(&pack), e.pack, "stored text is canonical");
+    assert_eq!(
+        evidence::canonical(&pack),
+        e.pack,
+        "stored text is canonical"
+    );
     assert!(evidence::verify(e).0);
     assert_eq!(pack["post"]["raw"], RAW);
     assert_eq!(pack["post"]["text"], "you pathetic idiots");
@@ -175,19 +189,28 @@ async fn hide_on_facebook_keeps_evidence_calls_graph_audits_and_notifies_the_aut
     assert_eq!(pack["actor"], json!({"id": "d-42", "name": "Sam"}));
     assert_eq!(pack["action"], "hide");
     assert_eq!(pack["reason"], "abusive to staff");
-    assert_eq!(pack["times"]["created_at"]["utc"], "2026-07-14T13:02:00.000Z");
+    assert_eq!(
+        pack["times"]["created_at"]["utc"],
+        "2026-07-14T13:02:00.000Z"
+    );
     assert_eq!(
         pack["times"]["created_at"]["uk_local"],
         "2026-07-14T14:02:00.000+01:00"
     );
     assert_eq!(pack["times"]["created_at"]["uk_zone"], "BST");
-    assert!(!pack["classification"]["rules"].as_array().unwrap().is_empty());
+    assert!(!pack["classification"]["rules"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 
     // Audit: the hide, then the notice.
     let rows = audit(&w.store, w.post_id).await;
     let hide = rows.iter().find(|r| r.action == "hide").expect("hide row");
     assert_eq!(hide.id, out.audit_id);
-    assert_eq!((hide.actor_id.as_str(), hide.actor_name.as_str()), ("d-42", "Sam"));
+    assert_eq!(
+        (hide.actor_id.as_str(), hide.actor_name.as_str()),
+        ("d-42", "Sam")
+    );
     assert_eq!(hide.outcome, "ok");
     assert_eq!(hide.reason.as_deref(), Some("abusive to staff"));
     let detail = hide.detail_json().unwrap();
@@ -217,7 +240,11 @@ async fn hide_on_facebook_keeps_evidence_calls_graph_audits_and_notifies_the_aut
         .find(|r| r.template == "action_notice")
         .expect("recorded");
     assert_eq!(notice.status, AutoReplyStatus::Sent);
-    assert!(notice.text.contains("hidden your comment"), "{}", notice.text);
+    assert!(
+        notice.text.contains("hidden your comment"),
+        "{}",
+        notice.text
+    );
     assert!(notice.text.contains("abusive to staff"), "{}", notice.text);
     let sent = server.received_requests().await.unwrap();
     let body: Value = serde_json::from_slice(&sent.last().unwrap().body).unwrap();
@@ -246,8 +273,24 @@ async fn concurrent_hides_act_exactly_once() {
     let kim = Actor::new("d-2", "Kim");
     let now = w.created + Duration::minutes(5);
     let (a, b) = tokio::join!(
-        perform(&ctx, w.post_id, Action::Hide, &sam, Some("abuse"), None, now),
-        perform(&ctx, w.post_id, Action::Hide, &kim, Some("abuse"), None, now),
+        perform(
+            &ctx,
+            w.post_id,
+            Action::Hide,
+            &sam,
+            Some("abuse"),
+            None,
+            now
+        ),
+        perform(
+            &ctx,
+            w.post_id,
+            Action::Hide,
+            &kim,
+            Some("abuse"),
+            None,
+            now
+        ),
     );
     let (winner, loser) = match (&a, &b) {
         (Ok(_), Err(e)) => ("Sam", e),
@@ -257,7 +300,10 @@ async fn concurrent_hides_act_exactly_once() {
     match loser {
         ActionError::AlreadyDone { by_name, state, .. } => {
             assert_eq!(by_name, winner);
-            assert!(matches!(state, AlreadyState::InProgress | AlreadyState::Done));
+            assert!(matches!(
+                state,
+                AlreadyState::InProgress | AlreadyState::Done
+            ));
         }
         other => panic!("loser gets AlreadyDone, got {other:?}"),
     }
@@ -316,13 +362,31 @@ async fn platform_failure_is_audited_and_can_be_retried() {
     assert!(err.retry_allowed());
     assert!(err.user_message().contains("expired"));
     let relay = w.store.get_relay(w.post_id).await.unwrap().unwrap();
-    assert_ne!(relay.state, RelayState::Actioned, "relay still open for a retry");
-    assert!(w.store.auto_replies_for_post(w.post_id).await.unwrap().iter().all(|r| r.template != "action_notice"));
+    assert_ne!(
+        relay.state,
+        RelayState::Actioned,
+        "relay still open for a retry"
+    );
+    assert!(w
+        .store
+        .auto_replies_for_post(w.post_id)
+        .await
+        .unwrap()
+        .iter()
+        .all(|r| r.template != "action_notice"));
 
     // Retry (the token was renewed): succeeds.
-    let out = perform(&ctx, w.post_id, Action::Hide, &sam, None, None, now + Duration::minutes(1))
-        .await
-        .expect("retry succeeds");
+    let out = perform(
+        &ctx,
+        w.post_id,
+        Action::Hide,
+        &sam,
+        None,
+        None,
+        now + Duration::minutes(1),
+    )
+    .await
+    .expect("retry succeeds");
     assert!(matches!(out.notice, Some(Notice::Sent { .. })));
     let outcomes: Vec<String> = audit(&w.store, w.post_id)
         .await
@@ -363,7 +427,10 @@ async fn escalate_keeps_evidence_and_makes_no_platform_call() {
     assert_eq!(ev[0].action, "escalate");
     let rows = audit(&w.store, w.post_id).await;
     let row = rows.iter().find(|r| r.action == "escalate").unwrap();
-    assert_eq!((row.outcome.as_str(), row.actor_name.as_str()), ("ok", "Lead"));
+    assert_eq!(
+        (row.outcome.as_str(), row.actor_name.as_str()),
+        ("ok", "Lead")
+    );
 }
 
 #[tokio::test]
@@ -410,23 +477,44 @@ async fn dismiss_records_rule_ids_and_refuses_a_second_dismiss() {
         platforms: &platforms,
     };
     let now = w.created + Duration::hours(1);
-    let out = perform(&ctx, w.post_id, Action::Dismiss, &Actor::new("d-1", "Sam"), Some("banter"), None, now)
-        .await
-        .expect("dismiss");
+    let out = perform(
+        &ctx,
+        w.post_id,
+        Action::Dismiss,
+        &Actor::new("d-1", "Sam"),
+        Some("banter"),
+        None,
+        now,
+    )
+    .await
+    .expect("dismiss");
     let rows = audit(&w.store, w.post_id).await;
     let row = rows.iter().find(|r| r.id == out.audit_id).unwrap();
     assert_eq!(row.action, "dismiss");
     let d = row.detail_json().unwrap();
-    let c = w.store.get_classification(w.post_id).await.unwrap().unwrap();
+    let c = w
+        .store
+        .get_classification(w.post_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(d["rules"], json!(c.rules));
     assert!(!c.rules.is_empty());
     assert_eq!(
         w.store.get_relay(w.post_id).await.unwrap().unwrap().state,
         RelayState::Dismissed
     );
-    let again = perform(&ctx, w.post_id, Action::Dismiss, &Actor::new("d-2", "Kim"), None, None, now)
-        .await
-        .unwrap_err();
+    let again = perform(
+        &ctx,
+        w.post_id,
+        Action::Dismiss,
+        &Actor::new("d-2", "Kim"),
+        None,
+        None,
+        now,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(
         again,
         ActionError::AlreadyDone { state: AlreadyState::Dismissed, ref by_name, .. } if by_name == "Sam"
@@ -444,14 +532,39 @@ async fn actions_the_platform_cannot_do_are_refused() {
         replies: &w.pipeline.replies,
         platforms: &platforms,
     };
-    let err = perform(&ctx, w.post_id, Action::Report, &Actor::new("d", "Sam"), None, None, w.created)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ActionError::Unsupported { platform: Platform::Facebook, action: Action::Report }));
-    assert_eq!(err.user_message(), "Facebook cannot do \"Report to platform\".");
-    let err = perform(&ctx, w.post_id, Action::Reply, &Actor::new("d", "Sam"), None, Some("  "), w.created)
-        .await
-        .unwrap_err();
+    let err = perform(
+        &ctx,
+        w.post_id,
+        Action::Report,
+        &Actor::new("d", "Sam"),
+        None,
+        None,
+        w.created,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        ActionError::Unsupported {
+            platform: Platform::Facebook,
+            action: Action::Report
+        }
+    ));
+    assert_eq!(
+        err.user_message(),
+        "Facebook cannot do \"Report to platform\"."
+    );
+    let err = perform(
+        &ctx,
+        w.post_id,
+        Action::Reply,
+        &Actor::new("d", "Sam"),
+        None,
+        Some("  "),
+        w.created,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ActionError::MissingText(Action::Reply)));
     assert!(server.received_requests().await.unwrap().is_empty());
 }
@@ -467,26 +580,55 @@ async fn dry_run_records_what_it_would_do() {
         platforms: &platforms,
     };
     let now = w.created + Duration::minutes(1);
-    let out = perform(&ctx, w.post_id, Action::Hide, &Actor::new("d", "Sam"), None, None, now)
-        .await
-        .expect("hide");
+    let out = perform(
+        &ctx,
+        w.post_id,
+        Action::Hide,
+        &Actor::new("d", "Sam"),
+        None,
+        None,
+        now,
+    )
+    .await
+    .expect("hide");
     assert!(out.dry_run);
-    let out = perform(&ctx, w.post_id, Action::SignpostComplaints, &Actor::new("d", "Sam"), None, None, now)
-        .await
-        .expect("signpost");
+    let out = perform(
+        &ctx,
+        w.post_id,
+        Action::SignpostComplaints,
+        &Actor::new("d", "Sam"),
+        None,
+        None,
+        now,
+    )
+    .await
+    .expect("signpost");
     let text = out.reply_text.unwrap();
     assert!(signpost::platforms::x_length(&text) <= 280, "x variant");
     let ops: Vec<Op> = dry.calls().into_iter().map(|(_, op)| op).collect();
     assert_eq!(ops.len(), 3, "{ops:?}");
     assert_eq!(ops[0], Op::Hide);
-    assert!(matches!(ops[1], Op::PrivateMessage { .. }), "X notice is a DM");
+    assert!(
+        matches!(ops[1], Op::PrivateMessage { .. }),
+        "X notice is a DM"
+    );
     assert_eq!(ops[2], Op::Reply { text });
     let rows = audit(&w.store, w.post_id).await;
-    assert!(rows.iter().any(|r| r.action == "hide" && r.outcome == "dry_run"));
+    assert!(rows
+        .iter()
+        .any(|r| r.action == "hide" && r.outcome == "dry_run"));
     // X without the tier flag offers no Block.
-    let err = perform(&ctx, w.post_id, Action::Block, &Actor::new("d", "Sam"), None, None, now)
-        .await
-        .unwrap_err();
+    let err = perform(
+        &ctx,
+        w.post_id,
+        Action::Block,
+        &Actor::new("d", "Sam"),
+        None,
+        None,
+        now,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ActionError::Unsupported { .. }));
 }
 
@@ -500,9 +642,17 @@ async fn evidence_cli_exports_verifies_and_audits() {
         replies: &w.pipeline.replies,
         platforms: &platforms,
     };
-    perform(&ctx, w.post_id, Action::Escalate, &Actor::new("d", "Sam"), Some("threat"), None, w.created)
-        .await
-        .expect("escalate");
+    perform(
+        &ctx,
+        w.post_id,
+        Action::Escalate,
+        &Actor::new("d", "Sam"),
+        Some("threat"),
+        None,
+        w.created,
+    )
+    .await
+    .expect("escalate");
     let out_file = w.db.with_file_name("pack.json");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_signpost"))
         .args(["evidence", &w.post_id.to_string(), "--db"])
@@ -512,7 +662,11 @@ async fn evidence_cli_exports_verifies_and_audits() {
         .env("USER", "tester")
         .output()
         .expect("run signpost evidence");
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     assert!(String::from_utf8_lossy(&status.stderr).contains("hash verified"));
     let pack: Value = serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
     assert_eq!(pack["verification"], "hash verified");
@@ -525,7 +679,10 @@ async fn evidence_cli_exports_verifies_and_audits() {
     );
     assert_eq!(snap["pack"]["post"]["raw"], RAW);
     let rows = audit(&w.store, w.post_id).await;
-    let export = rows.iter().find(|r| r.action == "evidence.export").expect("export audited");
+    let export = rows
+        .iter()
+        .find(|r| r.action == "evidence.export")
+        .expect("export audited");
     assert_eq!(export.actor_id, "cli:tester");
     assert!(w.store.verify_audit().await.unwrap().first_broken.is_none());
 

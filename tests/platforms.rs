@@ -190,9 +190,14 @@ async fn instagram_operations_send_the_documented_requests() {
     let t = target(Platform::Instagram);
     c.execute(&t, &Op::Hide).await.unwrap();
     c.execute(&t, &Op::Delete).await.unwrap();
-    c.execute(&t, &Op::Reply { text: "hello".into() })
-        .await
-        .unwrap();
+    c.execute(
+        &t,
+        &Op::Reply {
+            text: "hello".into(),
+        },
+    )
+    .await
+    .unwrap();
     assert!(matches!(
         c.execute(&t, &Op::Block).await,
         Err(PlatformError::Unsupported { .. })
@@ -224,9 +229,7 @@ async fn x_operations_send_the_documented_requests() {
         .and(path("/2/users/999/blocking"))
         .and(header("authorization", X_AUTH))
         .and(body_json(json!({"target_user_id": "777"})))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"data": {"blocking": true}})),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"blocking": true}})))
         .expect(1)
         .mount(&s)
         .await;
@@ -247,9 +250,11 @@ async fn x_operations_send_the_documented_requests() {
         .and(path("/2/dm_conversations/with/777/messages"))
         .and(header("authorization", X_AUTH))
         .and(body_json(json!({"text": "We hid your reply"})))
-        .respond_with(ResponseTemplate::new(201).set_body_json(
-            json!({"data": {"dm_conversation_id": "777-999", "dm_event_id": "55"}}),
-        ))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(
+                json!({"data": {"dm_conversation_id": "777-999", "dm_event_id": "55"}}),
+            ),
+        )
         .expect(1)
         .mount(&s)
         .await;
@@ -354,14 +359,18 @@ async fn mastodon_operations_send_the_documented_requests() {
     Mock::given(method("POST"))
         .and(path("/api/v1/accounts/777/block"))
         .and(header("authorization", M_AUTH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "777", "blocking": true})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "777", "blocking": true})),
+        )
         .expect(1)
         .mount(&s)
         .await;
     Mock::given(method("POST"))
         .and(path("/api/v1/accounts/777/mute"))
         .and(header("authorization", M_AUTH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "777", "muting": true})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "777", "muting": true})),
+        )
         .expect(1)
         .mount(&s)
         .await;
@@ -480,9 +489,15 @@ async fn rate_limited_call_waits_for_retry_after_then_succeeds() {
         .await;
     let c = graph(Platform::Facebook, &s);
     let started = Instant::now();
-    let r = c.execute(&target(Platform::Facebook), &Op::Hide).await.unwrap();
+    let r = c
+        .execute(&target(Platform::Facebook), &Op::Hide)
+        .await
+        .unwrap();
     assert_eq!(r.attempts, 2);
-    assert!(started.elapsed() >= Duration::from_millis(950), "honoured Retry-After");
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "honoured Retry-After"
+    );
 }
 
 #[tokio::test]
@@ -608,10 +623,18 @@ async fn permanent_errors_are_typed_and_not_retried() {
     let s = one_error(401, json!({"error": "The access token is invalid"})).await;
     let e = mastodon(&s).execute(&mt, &Op::Block).await.unwrap_err();
     assert!(matches!(e, PlatformError::TokenExpired { .. }), "{e:?}");
-    let s = one_error(403, json!({"error": "This action is outside the authorized scopes"})).await;
+    let s = one_error(
+        403,
+        json!({"error": "This action is outside the authorized scopes"}),
+    )
+    .await;
     let e = mastodon(&s).execute(&mt, &Op::Block).await.unwrap_err();
     assert!(matches!(e, PlatformError::PermissionDenied { .. }), "{e:?}");
-    let s = one_error(422, json!({"error": "Validation failed: Text can't be blank"})).await;
+    let s = one_error(
+        422,
+        json!({"error": "Validation failed: Text can't be blank"}),
+    )
+    .await;
     let e = mastodon(&s)
         .execute(&mt, &Op::Reply { text: "x".into() })
         .await
@@ -626,10 +649,9 @@ async fn permanent_errors_are_typed_and_not_retried() {
 async fn meta_rate_limit_codes_are_retried() {
     let s = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_json(json!({"error": {"message": "(#4) Application request limit reached", "code": 4}})),
-        )
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({"error": {"message": "(#4) Application request limit reached", "code": 4}}),
+        ))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&s)

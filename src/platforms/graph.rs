@@ -78,12 +78,10 @@ impl GraphClient {
             )
             .query("message", text.clone()),
             Op::PrivateMessage { text } => {
-                Call::new(Method::POST, format!("/{}/messages", seg(&target.account))).json(
-                    json!({
-                        "recipient": { "comment_id": target.post_id },
-                        "message": { "text": text },
-                    }),
-                )
+                Call::new(Method::POST, format!("/{}/messages", seg(&target.account))).json(json!({
+                    "recipient": { "comment_id": target.post_id },
+                    "message": { "text": text },
+                }))
             }
             Op::Block | Op::Mute | Op::Report { .. } => return Err(unsupported()),
         })

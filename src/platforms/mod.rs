@@ -164,7 +164,10 @@ pub enum PlatformError {
     },
     /// The platform cannot do this operation (or not with this config).
     #[error("{platform} cannot {op}")]
-    Unsupported { platform: Platform, op: &'static str },
+    Unsupported {
+        platform: Platform,
+        op: &'static str,
+    },
     /// The messaging window for a private reply has closed.
     #[error("{platform} private reply window closed: {detail}")]
     WindowClosed { platform: Platform, detail: String },
@@ -256,8 +259,11 @@ pub trait PlatformClient: Send + Sync {
     fn platform(&self) -> Platform;
 
     /// Carries out `op` on `target`.
-    fn execute<'a>(&'a self, target: &'a Target, op: &'a Op)
-        -> BoxFuture<'a, Result<Receipt, PlatformError>>;
+    fn execute<'a>(
+        &'a self,
+        target: &'a Target,
+        op: &'a Op,
+    ) -> BoxFuture<'a, Result<Receipt, PlatformError>>;
 }
 
 const FACEBOOK: &[Action] = &[
@@ -495,14 +501,16 @@ impl Platforms {
 
     /// The client for `platform`, or why there is none.
     pub fn require(&self, platform: Platform) -> Result<&Arc<dyn PlatformClient>, PlatformError> {
-        self.clients.get(&platform).ok_or_else(|| PlatformError::MissingToken {
-            platform,
-            env: self
-                .token_envs
-                .get(&platform)
-                .cloned()
-                .unwrap_or_else(|| "(no client for this platform)".to_owned()),
-        })
+        self.clients
+            .get(&platform)
+            .ok_or_else(|| PlatformError::MissingToken {
+                platform,
+                env: self
+                    .token_envs
+                    .get(&platform)
+                    .cloned()
+                    .unwrap_or_else(|| "(no client for this platform)".to_owned()),
+            })
     }
 
     /// The actions possible on `platform` with this config.
@@ -567,7 +575,10 @@ mod tests {
     #[test]
     fn x_length_weights_urls_and_wide_characters() {
         assert_eq!(x_length("hello"), 5);
-        assert_eq!(x_length("see https://example.com/a/very/long/path/indeed ok"), 4 + 23 + 3);
+        assert_eq!(
+            x_length("see https://example.com/a/very/long/path/indeed ok"),
+            4 + 23 + 3
+        );
         assert_eq!(x_length("日本"), 4);
     }
 
@@ -577,7 +588,9 @@ mod tests {
         assert_eq!(op_for(Action::Dismiss, None, None), None);
         assert_eq!(
             op_for(Action::SignpostClinical, Some("call 111"), None),
-            Some(Op::Reply { text: "call 111".into() })
+            Some(Op::Reply {
+                text: "call 111".into()
+            })
         );
     }
 }

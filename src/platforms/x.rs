@@ -22,9 +22,7 @@
 //! permission or tier, 404 a missing object.
 
 use super::http::{seg, snippet, Call, Http, Response};
-use super::{
-    x_length, BoxFuture, Op, PlatformClient, PlatformError, Receipt, Target, X_LIMIT,
-};
+use super::{x_length, BoxFuture, Op, PlatformClient, PlatformError, Receipt, Target, X_LIMIT};
 use crate::config::platforms::{RetryConfig, XConfig};
 use crate::model::Platform;
 use reqwest::Method;
@@ -103,7 +101,10 @@ impl XClient {
                 check_length(text)?;
                 Call::new(
                     Method::POST,
-                    format!("/2/dm_conversations/with/{}/messages", seg(&target.author_id)),
+                    format!(
+                        "/2/dm_conversations/with/{}/messages",
+                        seg(&target.author_id)
+                    ),
                 )
                 .json(json!({ "text": text }))
             }
