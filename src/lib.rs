@@ -6,16 +6,21 @@
 //! - the pure core classifies it ([`classify`]) and decides what to do
 //!   ([`decide`], with [`hours`] and [`replies`]), taking a clock, doing no I/O;
 //! - [`store`] keeps posts, the durable outbox of effects and the
-//!   tamper-evident audit log.
+//!   tamper-evident audit log;
+//! - [`actions`] carries out a team member's decision through [`platforms`]
+//!   (one client per social platform), keeping [`evidence`] first.
 
+pub mod actions;
 pub mod category;
 pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod decide;
 pub mod discord;
+pub mod evidence;
 pub mod hours;
 pub mod model;
 pub mod pipeline;
+pub mod platforms;
 pub mod replies;
 pub mod store;

@@ -4,6 +4,7 @@
 mod check;
 mod classify;
 mod eval;
+mod evidence;
 mod replay;
 
 use crate::classify::Classifier;
@@ -77,6 +78,16 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Export a post's evidence pack (hash verified) as pretty JSON; the
+    /// export is audited.
+    Evidence {
+        post_id: i64,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[arg(long, default_value = "data/signpost.db")]
+        db: String,
+    },
     /// Monitoring hours: open or closed, the next change, the year's closures.
     Hours {
         #[arg(long)]
@@ -131,6 +142,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eval::run(&classifier, &file, org.as_deref(), show, json)
         }
         Command::Check => check::run(&cli.config),
+        Command::Evidence { post_id, out, db } => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(evidence::run(&replay::db_url(&db), post_id, out.as_deref()))
+        }
         Command::Audit {
             command: AuditCommand::Verify { db },
         } => {

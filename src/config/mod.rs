@@ -6,13 +6,16 @@
 //! - `rules/*.toml`: the rules, as `[[rule]]` tables;
 //! - `wordlists/*.txt`: one phrase a line, `#` starts a comment;
 //! - `orgs/<org>.toml`: each trust's policy mapping, staff list and hours;
-//! - `calendars/<nation>.toml`: one-off bank-holiday changes.
+//! - `calendars/<nation>.toml`: one-off bank-holiday changes;
+//! - `platforms.toml`: outbound platform clients, loaded on its own by
+//!   [`platforms::PlatformsConfig::load`].
 //!
 //! Every file is parsed with `deny_unknown_fields`, and every error names the
 //! file, the line and column, and what to fix. Nothing here logs file contents,
 //! which may hold secrets.
 
 mod org;
+pub mod platforms;
 pub mod rules;
 
 pub use org::{CategoryPolicy, OrgConfig, StrikesConfig};

@@ -3,7 +3,8 @@
 //! This module owns the schema (`migrations/sqlite`, `migrations/postgres`),
 //! the embedded migrator, and every read and write of: posts and their
 //! classifications, Discord relays and their state, authors, the audit log,
-//! automatic replies, staffed-hours overrides and the durable job outbox.
+//! automatic replies, staffed-hours overrides, the durable job outbox,
+//! evidence snapshots and per-action claims.
 //! Nothing else in the crate talks SQL.
 //!
 //! # Backends
@@ -84,6 +85,7 @@ mod audit;
 mod authors;
 mod batch;
 mod error;
+mod evidence;
 mod jobs;
 mod migrate;
 mod overrides;
@@ -106,6 +108,7 @@ pub use audit::{
 pub use authors::{Author, AuthorHistory};
 pub use batch::PendingWrites;
 pub use error::{Result, StoreError};
+pub use evidence::{Claim, ClaimState, EvidenceRecord, NewEvidence, CLAIM_LEASE};
 pub use jobs::{Job, JobStatus, NewJob, DEFAULT_MAX_ATTEMPTS};
 pub use overrides::{HoursOverride, NewHoursOverride, OverrideKind};
 pub use posts::{Classification, StoredPost};
@@ -597,4 +600,29 @@ operations! {
 
     /// A job by id.
     fn get_job(id: i64) -> Option<Job> = jobs::get_job;
+
+    /// Stores an evidence snapshot (append-only); returns its id.
+    fn insert_evidence(evidence: &NewEvidence) -> i64 = evidence::insert_evidence;
+
+    /// An evidence snapshot by id.
+    fn get_evidence(id: i64) -> Option<EvidenceRecord> = evidence::get_evidence;
+
+    /// A post's evidence snapshots, oldest first.
+    fn evidence_for_post(post_id: i64) -> Vec<EvidenceRecord> = evidence::evidence_for_post;
+
+    /// Claims `action` on a post for `actor` (one statement): of many
+    /// concurrent or repeated callers exactly one gets [`Claim::Won`]; the
+    /// others get [`Claim::Taken`] with the holder's name, unless the holder
+    /// failed (or its `running` claim is older than [`CLAIM_LEASE`]).
+    fn claim_action(
+        post_id: i64,
+        action: &str,
+        actor: &Actor,
+        reason: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Claim = evidence::claim_action;
+
+    /// Marks a claimed action `done` or `failed`.
+    fn finish_action(post_id: i64, action: &str, state: ClaimState, at: DateTime<Utc>) -> ()
+        = evidence::finish_action;
 }
