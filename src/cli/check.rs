@@ -57,6 +57,20 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
         replies_dir.display(),
         counts.join(", ")
     );
+    let platforms = crate::config::platforms::PlatformsConfig::load(dir)?;
+    println!(
+        "platforms: {}{}",
+        if platforms.dry_run {
+            "dry run (nothing is sent)"
+        } else {
+            "live"
+        },
+        if platforms.mastodon.is_some() {
+            ", Mastodon configured"
+        } else {
+            ""
+        }
+    );
     println!("ok");
     Ok(ExitCode::SUCCESS)
 }
