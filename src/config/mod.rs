@@ -6,7 +6,9 @@
 //! - `rules/*.toml`: the rules, as `[[rule]]` tables;
 //! - `wordlists/*.txt`: one phrase a line, `#` starts a comment;
 //! - `orgs/<org>.toml`: each trust's policy mapping, staff list and hours;
-//! - `calendars/<nation>.toml`: one-off bank-holiday changes.
+//! - `calendars/<nation>.toml`: one-off bank-holiday changes;
+//! - `server.toml`: the inbound HTTP server (read by `signpost serve` only,
+//!   see [`server`]).
 //!
 //! Every file is parsed with `deny_unknown_fields`, and every error names the
 //! file, the line and column, and what to fix. Nothing here logs file contents,
@@ -14,8 +16,9 @@
 
 mod org;
 pub mod rules;
+pub mod server;
 
-pub use org::{CategoryPolicy, OrgConfig, StrikesConfig};
+pub use org::{AccountConfig, CategoryPolicy, OrgConfig, StrikesConfig};
 pub use rules::{CategorySettings, ClassifierConfig, Limits, RepetitionConfig, RuleDef, RuleFile};
 
 use crate::hours::{Calendar, CalendarFile, Nation, Schedule};

@@ -3,7 +3,8 @@
 //! This module owns the schema (`migrations/sqlite`, `migrations/postgres`),
 //! the embedded migrator, and every read and write of: posts and their
 //! classifications, Discord relays and their state, authors, the audit log,
-//! automatic replies, staffed-hours overrides and the durable job outbox.
+//! automatic replies, staffed-hours overrides, the durable job outbox and
+//! the resume cursors of inbound pollers.
 //! Nothing else in the crate talks SQL.
 //!
 //! # Backends
@@ -82,6 +83,7 @@
 
 mod audit;
 mod authors;
+mod cursors;
 mod error;
 mod jobs;
 mod migrate;
@@ -585,4 +587,12 @@ operations! {
 
     /// A job by id.
     fn get_job(id: i64) -> Option<Job> = jobs::get_job;
+
+    /// The stored resume point of an inbound source (e.g. a Mastodon
+    /// poller's last notification id), if any.
+    fn get_cursor(source: &str) -> Option<String> = cursors::get_cursor;
+
+    /// Sets an inbound source's resume point; write it in the same
+    /// transaction as the posts it covers.
+    fn set_cursor(source: &str, value: &str, at: DateTime<Utc>) -> () = cursors::set_cursor;
 }
