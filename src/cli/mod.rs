@@ -5,6 +5,7 @@ mod check;
 mod classify;
 mod eval;
 mod replay;
+mod serve;
 
 use crate::classify::Classifier;
 use crate::config::Config;
@@ -72,6 +73,13 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Run the inbound HTTP server (signed webhooks, generic ingest) and the
+    /// Mastodon pollers until SIGTERM or Ctrl-C. Reads config/server.toml.
+    Serve {
+        /// SQLite file or database URL.
+        #[arg(long, default_value = "data/signpost.db")]
+        db: String,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -131,6 +139,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eval::run(&classifier, &file, org.as_deref(), show, json)
         }
         Command::Check => check::run(&cli.config),
+        Command::Serve { db } => serve::run(&cli.config, &db),
         Command::Audit {
             command: AuditCommand::Verify { db },
         } => {
