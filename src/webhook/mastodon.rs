@@ -177,7 +177,7 @@ impl MastodonPoller {
             }
         }
         // Oldest first, so the repetition check sees them in order.
-        posts.sort_by(|a, b| a.0.created_at.cmp(&b.0.created_at));
+        posts.sort_by_key(|p| p.0.created_at);
         let value = newest.unwrap_or_default();
         if cursor
             .as_deref()

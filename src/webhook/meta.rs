@@ -228,7 +228,7 @@ pub fn parse(
     let mut ignored = 0;
     for (i, entry) in delivery.entry.iter().enumerate() {
         let entry: Entry = at(entry, &format!("entry[{i}]"))?;
-        let entry_time = entry.time.and_then(|t| from_secs_or_ms(t));
+        let entry_time = entry.time.and_then(from_secs_or_ms);
         let push =
             |posts: &mut Vec<(InboundPost, Option<String>)>, mut post: InboundPost, raw: &Value| {
                 let org = accounts
