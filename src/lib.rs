@@ -2,7 +2,8 @@
 //! public social media safely.
 //!
 //! Data flows one way:
-//! - adapters turn platform input into [`model::InboundPost`];
+//! - adapters ([`webhook`]: signed platform webhooks, generic ingest, the
+//!   Mastodon poller) turn platform input into [`model::InboundPost`];
 //! - the pure core classifies it ([`classify`]) and decides what to do
 //!   ([`decide`], with [`hours`] and [`replies`]), taking a clock, doing no I/O;
 //! - [`store`] keeps posts, the durable outbox of effects and the
@@ -24,3 +25,4 @@ pub mod pipeline;
 pub mod platforms;
 pub mod replies;
 pub mod store;
+pub mod webhook;

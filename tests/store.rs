@@ -142,14 +142,20 @@ async fn migrations_are_idempotent(db: TestDb) {
     // Connecting again applies nothing and sees the same data.
     let again = Store::connect(&db.url).await.unwrap();
     let third = Store::connect(&db.url).await.unwrap();
-    // One row per embedded migration (0001 init, 0003 evidence), each once.
-    assert_eq!(count(&again, "schema_migrations").await, 2);
-    let version: i64 = sqlx::query("SELECT MIN(version) AS version FROM schema_migrations")
-        .fetch_one(third.pool())
+    // Every embedded migration applied exactly once, versions 1, 2, … in order.
+    let versions: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
+        .fetch_all(third.pool())
         .await
         .unwrap()
-        .get("version");
-    assert_eq!(version, 1);
+        .iter()
+        .map(|r| r.get("version"))
+        .collect();
+    assert!(versions.len() >= 2, "{versions:?}");
+    assert_eq!(versions, (1..=versions.len() as i64).collect::<Vec<_>>());
+    assert_eq!(
+        count(&again, "schema_migrations").await,
+        versions.len() as i64
+    );
     let stored = again.get_post(id).await.unwrap().unwrap();
     assert_eq!(stored.post.external_id, "p1");
     again.close().await;

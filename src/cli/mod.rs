@@ -6,6 +6,7 @@ mod classify;
 mod eval;
 mod evidence;
 mod replay;
+mod serve;
 
 use crate::classify::Classifier;
 use crate::config::Config;
@@ -72,6 +73,13 @@ pub enum Command {
         /// Print only the closing figures.
         #[arg(long)]
         quiet: bool,
+    },
+    /// Run the inbound HTTP server (signed webhooks, generic ingest) and the
+    /// Mastodon pollers until SIGTERM or Ctrl-C. Reads config/server.toml.
+    Serve {
+        /// SQLite file or database URL.
+        #[arg(long, default_value = "data/signpost.db")]
+        db: String,
     },
     /// The audit log.
     Audit {
@@ -148,6 +156,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()?;
             rt.block_on(evidence::run(&replay::db_url(&db), post_id, out.as_deref()))
         }
+        Command::Serve { db } => serve::run(&cli.config, &db),
         Command::Audit {
             command: AuditCommand::Verify { db },
         } => {

@@ -9,6 +9,8 @@
 //! - `calendars/<nation>.toml`: one-off bank-holiday changes;
 //! - `platforms.toml`: outbound platform clients, loaded on its own by
 //!   [`platforms::PlatformsConfig::load`].
+//! - `server.toml`: the inbound HTTP server (read by `signpost serve` only,
+//!   see [`server`]).
 //!
 //! Every file is parsed with `deny_unknown_fields`, and every error names the
 //! file, the line and column, and what to fix. Nothing here logs file contents,
@@ -17,8 +19,9 @@
 mod org;
 pub mod platforms;
 pub mod rules;
+pub mod server;
 
-pub use org::{CategoryPolicy, OrgConfig, StrikesConfig};
+pub use org::{AccountConfig, CategoryPolicy, OrgConfig, StrikesConfig};
 pub use rules::{CategorySettings, ClassifierConfig, Limits, RepetitionConfig, RuleDef, RuleFile};
 
 use crate::hours::{Calendar, CalendarFile, Nation, Schedule};

@@ -41,6 +41,24 @@ pub struct OrgConfig {
     pub categories: BTreeMap<Category, CategoryPolicy>,
     /// Monitoring hours.
     pub hours: crate::hours::HoursConfig,
+    /// The trust's own social accounts: inbound webhooks and pollers map a
+    /// payload's account id (Page id, Instagram user id, X user id, Mastodon
+    /// account id) to this org. Unknown accounts are refused.
+    #[serde(default)]
+    pub accounts: Vec<AccountConfig>,
+}
+
+/// One of a trust's social accounts.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// `facebook`, `instagram`, `x`, `mastodon` (or `other` for the generic
+    /// ingest endpoint).
+    pub platform: crate::model::Platform,
+    /// The platform's id for the account, as it appears in payloads.
+    pub id: String,
+    /// The account's handle, for people reading the config and logs.
+    pub handle: String,
 }
 
 fn yes() -> bool {
@@ -92,6 +110,14 @@ impl OrgConfig {
                 return Err(locate(
                     &format!("[categories.{cat}]"),
                     format!("categories.{cat}.clause is empty; quote the clause of the published policy"),
+                ));
+            }
+        }
+        for account in &self.accounts {
+            if account.id.trim().is_empty() {
+                return Err(locate(
+                    "[[accounts]]",
+                    format!("an account of {} has an empty id", account.platform),
                 ));
             }
         }

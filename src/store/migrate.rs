@@ -29,6 +29,11 @@ const SQLITE: &[Migration] = &[
         sql: include_str!("../../migrations/sqlite/0001_init.sql"),
     },
     Migration {
+        version: 2,
+        name: "cursors",
+        sql: include_str!("../../migrations/sqlite/0002_cursors.sql"),
+    },
+    Migration {
         version: 3,
         name: "evidence",
         sql: include_str!("../../migrations/sqlite/0003_evidence.sql"),
@@ -40,6 +45,11 @@ const POSTGRES: &[Migration] = &[
         version: 1,
         name: "init",
         sql: include_str!("../../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "cursors",
+        sql: include_str!("../../migrations/postgres/0002_cursors.sql"),
     },
     Migration {
         version: 3,

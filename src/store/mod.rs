@@ -4,7 +4,8 @@
 //! the embedded migrator, and every read and write of: posts and their
 //! classifications, Discord relays and their state, authors, the audit log,
 //! automatic replies, staffed-hours overrides, the durable job outbox,
-//! evidence snapshots and per-action claims.
+//! evidence snapshots, per-action claims and the resume cursors of inbound
+//! pollers.
 //! Nothing else in the crate talks SQL.
 //!
 //! # Backends
@@ -84,6 +85,7 @@
 mod audit;
 mod authors;
 mod batch;
+mod cursors;
 mod error;
 mod evidence;
 mod jobs;
@@ -625,4 +627,11 @@ operations! {
     /// Marks a claimed action `done` or `failed`.
     fn finish_action(post_id: i64, action: &str, state: ClaimState, at: DateTime<Utc>) -> ()
         = evidence::finish_action;
+    /// The stored resume point of an inbound source (e.g. a Mastodon
+    /// poller's last notification id), if any.
+    fn get_cursor(source: &str) -> Option<String> = cursors::get_cursor;
+
+    /// Sets an inbound source's resume point; write it in the same
+    /// transaction as the posts it covers.
+    fn set_cursor(source: &str, value: &str, at: DateTime<Utc>) -> () = cursors::set_cursor;
 }
