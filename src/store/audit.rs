@@ -308,6 +308,13 @@ pub(crate) fn build_row(head: &AuditHead, entry: &AuditEntry) -> Result<AuditRow
 
 /// Inserts already-chained rows in one statement.
 pub(crate) async fn insert_rows(conn: &mut AnyConnection, rows: &[AuditRow]) -> Result<()> {
+    for chunk in rows.chunks(super::batch::CHUNK) {
+        insert_chunk(conn, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn insert_chunk(conn: &mut AnyConnection, rows: &[AuditRow]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }

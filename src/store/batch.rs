@@ -15,8 +15,10 @@ use super::replies::NewAutoReply;
 use super::util::ms;
 use crate::model::Platform;
 
-/// Rows per INSERT statement, well under every backend's parameter limit.
-const CHUNK: usize = 100;
+/// Rows per INSERT statement. Small on purpose: SQLite looks bound `$N`
+/// parameters up by name, which costs quadratic time in the parameters per
+/// statement, so a few hundred parameters a statement is the sweet spot.
+pub(crate) const CHUNK: usize = 40;
 
 /// An author seen in a batch, with strikes to add.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,7 +22,7 @@ use crate::classify::RecentPost;
 use crate::config::server::WriterConfig;
 use crate::hours::Override;
 use crate::model::InboundPost;
-use crate::pipeline::{IngestError, Ingested, Pipeline};
+use crate::pipeline::{Batch, IngestError, Ingested, Pipeline};
 use crate::store::{Store, StoreTx};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
@@ -187,12 +187,21 @@ impl Writer {
     ) -> Result<Vec<Outcome>, IngestError> {
         let mut tx = self.store.begin().await?;
         let mut overrides: HashMap<String, Vec<Override>> = HashMap::new();
+        let mut writes = Batch::default();
         let mut outcomes = Vec::with_capacity(batch.len());
         for req in batch {
             let mut outcome = Outcome::default();
             for (post, raw) in &req.posts {
                 match self
-                    .ingest_one(&mut tx, post, raw.as_deref(), now, &mut overrides, pending)
+                    .ingest_one(
+                        &mut tx,
+                        &mut writes,
+                        post,
+                        raw.as_deref(),
+                        now,
+                        &mut overrides,
+                        pending,
+                    )
                     .await?
                 {
                     Ingested::New { .. } => outcome.new += 1,
@@ -204,13 +213,16 @@ impl Writer {
             }
             outcomes.push(outcome);
         }
+        writes.flush(&mut tx, now).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn ingest_one(
         &self,
         tx: &mut StoreTx,
+        writes: &mut Batch,
         post: &InboundPost,
         raw: Option<&str>,
         now: DateTime<Utc>,
@@ -227,13 +239,13 @@ impl Writer {
         let result = match pending.get(&key) {
             None => {
                 self.pipeline
-                    .ingest(tx, post, raw, stored, org_overrides, now)
+                    .ingest_into(tx, writes, post, raw, stored, org_overrides, now)
                     .await?
             }
             Some(more) => {
                 let recent: Vec<RecentPost> = stored.iter().chain(more).cloned().collect();
                 self.pipeline
-                    .ingest(tx, post, raw, &recent, org_overrides, now)
+                    .ingest_into(tx, writes, post, raw, &recent, org_overrides, now)
                     .await?
             }
         };
