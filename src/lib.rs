@@ -21,6 +21,7 @@ pub mod discord;
 pub mod evidence;
 pub mod hours;
 pub mod model;
+pub mod outbox;
 pub mod pipeline;
 pub mod platforms;
 pub mod replies;

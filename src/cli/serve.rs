@@ -23,6 +23,8 @@ pub fn run(config_dir: &Path, db: &str) -> anyhow::Result<ExitCode> {
     let pipeline = Arc::new(Pipeline::load(config_dir, false)?);
     let server = ServerConfig::load(config_dir)?;
     let accounts = Accounts::from_config(&pipeline.config)?;
+    let platforms_config = crate::config::platforms::PlatformsConfig::load(config_dir)?;
+    let platforms = crate::platforms::Platforms::from_config(&platforms_config)?;
     let (secrets, missing) = Secrets::from_env(&server);
     for name in &missing {
         tracing::warn!(env = %name, "secret not set: the endpoint that needs it answers 503 not_configured");
@@ -30,7 +32,7 @@ pub fn run(config_dir: &Path, db: &str) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(serve(pipeline, server, accounts, secrets, db))
+    rt.block_on(serve(pipeline, server, accounts, secrets, platforms, db))
 }
 
 async fn serve(
@@ -38,6 +40,7 @@ async fn serve(
     server: ServerConfig,
     accounts: Accounts,
     secrets: Secrets,
+    platforms: crate::platforms::Platforms,
     db: &str,
 ) -> anyhow::Result<ExitCode> {
     let store = Store::connect(&super::replay::db_url(db)).await?;
@@ -46,6 +49,12 @@ async fn serve(
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut pollers = Vec::new();
+    // Automatic replies leave through the outbox, via the platform clients.
+    pollers.push(tokio::spawn(crate::outbox::run(
+        store.clone(),
+        platforms,
+        stop_rx.clone(),
+    )));
     for source in &server.mastodon {
         let Some(org) = accounts.org(crate::model::Platform::Mastodon, &source.account_id) else {
             anyhow::bail!(
