@@ -248,3 +248,56 @@ fn the_spec_check_rejects_a_bad_payload() {
         "a string colour and a 101-char custom_id must fail"
     );
 }
+
+#[tokio::test]
+async fn a_platform_failure_shows_on_the_relay_with_a_retry_button() {
+    let pipeline = Pipeline::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"), true)
+        .expect("config");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::connect(&format!("sqlite://{}", dir.path().join("d.db").display()))
+        .await
+        .expect("store");
+    let org = &pipeline.config.orgs["las"];
+    let p = post("f1", Platform::Facebook, "you useless idiots");
+    let mut tx = store.begin().await.expect("tx");
+    let Ingested::New {
+        post_id,
+        classification,
+        decision,
+    } = pipeline
+        .ingest(&mut tx, &p, None, &[], &[], p.created_at)
+        .await
+        .expect("ingest")
+    else {
+        panic!("new post");
+    };
+    tx.commit().await.expect("commit");
+    let failed = [ActionDone {
+        action: Action::Hide,
+        by_id: "111111111111111111".into(),
+        by_name: "Sam".into(),
+        at: p.created_at,
+        reason: None,
+        failed: Some("The Facebook token has expired: reconnect the Page".into()),
+    }];
+    let msg = discord::relay_message(&RelayView {
+        post_id,
+        org,
+        post: &p,
+        classification: &classification,
+        decision: &decision,
+        author: AuthorSummary::default(),
+        capabilities: ALL_BUTTONS,
+        count: 1,
+        crisis_role: None,
+        done: &failed,
+    });
+    check(&msg);
+    let text = msg.to_string();
+    assert!(
+        text.contains("failed at") && text.contains("token has expired"),
+        "{text}"
+    );
+    assert!(text.contains("Retry: Hide"), "{text}");
+    assert!(text.contains(&format!("sp1:hide:{post_id}")), "{text}");
+}

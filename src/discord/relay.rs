@@ -298,7 +298,14 @@ pub fn relay_message(v: &RelayView<'_>) -> Value {
                 (true, _) => 1,
                 (false, _) => 2,
             };
-            json!({"type": 2, "style": style, "label": a.label(), "custom_id": custom_id(a, v.post_id)})
+            // A platform failure leaves the button as a retry.
+            let failed = v.done.iter().any(|d| d.action == a && d.failed.is_some());
+            let label = if failed {
+                format!("Retry: {}", a.label())
+            } else {
+                a.label().to_string()
+            };
+            json!({"type": 2, "style": style, "label": label, "custom_id": custom_id(a, v.post_id)})
         })
         .collect();
     let components: Vec<Value> = buttons
