@@ -57,6 +57,13 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
         replies_dir.display(),
         counts.join(", ")
     );
+    let org_ids: Vec<&str> = config.orgs.keys().map(String::as_str).collect();
+    let discord = crate::config::discord::DiscordConfig::load(dir, &org_ids)?;
+    println!(
+        "discord: {} orgs mapped to guilds, api {}",
+        discord.orgs.len(),
+        discord.api_base
+    );
     let platforms = crate::config::platforms::PlatformsConfig::load(dir)?;
     println!(
         "platforms: {}{}",

@@ -16,6 +16,7 @@
 //! file, the line and column, and what to fix. Nothing here logs file contents,
 //! which may hold secrets.
 
+pub mod discord;
 mod org;
 pub mod platforms;
 pub mod rules;
