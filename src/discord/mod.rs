@@ -4,6 +4,7 @@
 //! them. Keeping them pure lets tests check every payload against Discord's
 //! OpenAPI spec and against the limits the spec leaves out.
 
+pub mod delivery;
 pub mod limits;
 pub mod relay;
 
