@@ -473,6 +473,9 @@ impl Worker {
         for r in &riders {
             if self.take_queued(r.job_id, now).await? {
                 merged += 1;
+                self.store
+                    .set_relay_message(r.post_id, &channel, &message, now)
+                    .await?;
                 self.record_coalesced(r, post_id, message_id, 1 + merged, now)
                     .await?;
             }
