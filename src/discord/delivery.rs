@@ -248,7 +248,7 @@ struct Member {
     post_id: i64,
     org: String,
     channel: u64,
-    categories: String,
+    categories: Value,
     crisis: bool,
     author: (Platform, String),
     text_key: String,
@@ -403,7 +403,7 @@ impl Worker {
             post_id,
             org: post.post.org.clone(),
             channel: Self::channel_for(&org_discord, crisis),
-            categories: job.payload["categories"].to_string(),
+            categories: job.payload["categories"].clone(),
             crisis,
             author: (post.post.platform, post.post.author_id.clone()),
             text_key: text_key(&post.post.text),
@@ -632,12 +632,12 @@ impl Worker {
             };
             let crisis = payload["crisis"].as_bool().unwrap_or(false);
             if Self::channel_for(org_discord, crisis) != first.channel
-                || payload["categories"].to_string() != first.categories
+                || payload["categories"] != first.categories
             {
                 continue;
             }
             if let Some(post_id) = payload["post_id"].as_i64() {
-                jobs.push((id, post_id, crisis, payload["categories"].to_string()));
+                jobs.push((id, post_id, crisis, payload["categories"].clone()));
             }
         }
         if jobs.is_empty() {
@@ -833,14 +833,26 @@ impl Worker {
                 now = self.clock.now();
             }
             self.pacer.record(channel, now);
-            let request = Request::new(route.clone(), method)
-                .body(Some(bytes.clone()))
-                .build(&self.client, self.http.token(), self.http.proxy.as_deref())
-                .and_then(|b| b.build().map_err(Into::into))
-                .map_err(|e| SendError::Refused {
-                    status: 0,
-                    message: format!("cannot build the request: {e}"),
-                })?;
+            let built = Request::new(route, method).body(Some(bytes.clone())).build(
+                &self.client,
+                self.http.token(),
+                self.http.proxy.as_deref(),
+            );
+            let request = match built.map(|b| b.build()) {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => {
+                    return Err(SendError::Refused {
+                        status: 0,
+                        message: format!("cannot build the request: {e}"),
+                    })
+                }
+                Err(e) => {
+                    return Err(SendError::Refused {
+                        status: 0,
+                        message: format!("cannot build the request: {e}"),
+                    })
+                }
+            };
             let response = match self.client.execute(request).await {
                 Ok(r) => r,
                 Err(e) => return Err(SendError::Unavailable(e.to_string())),
