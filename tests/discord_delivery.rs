@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::{json, Value};
 use signpost::config::discord::DiscordConfig;
-use signpost::discord::delivery::{ManualClock, Worker, KIND};
+use signpost::discord::delivery::{ManualClock, Step, Worker, KIND};
 use signpost::model::{InboundPost, Platform, PostKind};
 use signpost::pipeline::{Ingested, Pipeline};
 use signpost::store::{AuditFilter, JobStatus, Store};
@@ -411,10 +411,7 @@ async fn a_restart_mid_outage_keeps_the_queue_and_its_order() {
     // First worker: one failed attempt, then it "crashes".
     let mut first = e.worker();
     let step = first.step().await.expect("step");
-    assert!(
-        matches!(step, signpost::discord::delivery::Step::Retry { .. }),
-        "{step:?}"
-    );
+    assert!(matches!(step, Step::Retry { .. }), "{step:?}");
     drop(first);
     // A fresh worker, after the backoff: everything goes, in order.
     e.clock.advance(Duration::seconds(5));
@@ -604,4 +601,47 @@ async fn a_refused_message_is_retried_then_given_up_and_audited() {
             assert_eq!(job.status, JobStatus::Dead);
         }
     }
+}
+
+#[tokio::test]
+async fn unreachable_discord_puts_the_job_back_without_using_its_attempts() {
+    let e = env(&[]).await;
+    let ids = e.ingest(&distinct(2, "las")).await;
+    let orgs: Vec<&str> = e.pipeline.config.orgs.keys().map(String::as_str).collect();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let mut discord = DiscordConfig::load(&config, &orgs).expect("discord.toml");
+    // Nothing listens on port 9 (discard) on loopback in the test sandbox.
+    discord.api_base = "http://127.0.0.1:9".into();
+    let mut worker = Worker::new(
+        e.store.clone(),
+        e.pipeline.clone(),
+        discord,
+        "test-token",
+        false,
+        e.clock.clone(),
+    )
+    .expect("worker");
+    for _ in 0..8 {
+        match worker.step().await.expect("step") {
+            Step::Retry { post_id, .. } => assert_eq!(post_id, ids[0]),
+            Step::Waiting { until } => {
+                use signpost::discord::delivery::Clock;
+                e.clock.advance(until - e.clock.now());
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let job = e.store.get_job(1).await.unwrap().expect("job");
+    assert_eq!(job.status, JobStatus::Failed);
+    assert_eq!(job.attempts, 0, "outage attempts are not counted");
+    // Discord comes back: both go out, in order.
+    e.clock.advance(Duration::minutes(2));
+    e.worker().drain().await.expect("drain");
+    let order: Vec<i64> = e
+        .fake
+        .ok()
+        .iter()
+        .map(|s| footer_post_id(&s.body))
+        .collect();
+    assert_eq!(order, ids);
 }

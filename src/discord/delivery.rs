@@ -22,7 +22,10 @@
 //!   attempts run out, then audited as `relay.failed`.
 //! - **Restarts.** Jobs are claimed with a lease; a worker that dies leaves
 //!   its job to [`Store::release_expired`], and the relay is sent then
-//!   (at-least-once, like every outbox effect).
+//!   (at-least-once, like every outbox effect). Pacing history is in
+//!   memory: just after a restart Discord's own 429s are the backstop.
+//! - **One worker.** FIFO order relies on a single claimer of
+//!   `discord.relay` jobs per deployment.
 //!
 //! # Coalescing
 //!
@@ -39,7 +42,8 @@
 //!   audit row `relay.coalesced` naming the kept post;
 //! - a burst member that arrives after its relay was sent edits that message
 //!   (PATCH) to bump the count, audited the same way, while the relay is
-//!   still open; once the team has acted on it, a new relay is posted.
+//!   still open (no one has acted on it); once the team has acted or
+//!   dismissed it, the late member gets a new relay.
 //!
 //! Each coalesced post's relay row points at the kept message. The memory of
 //! sent bursts is the worker's own, so after a restart a late member gets a
@@ -123,7 +127,9 @@ impl ManualClock {
     /// Move the time forward by `d`.
     pub fn advance(&self, d: Duration) {
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
-        *now += d;
+        *now = now
+            .checked_add_signed(d)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
     }
 }
 
@@ -451,17 +457,10 @@ impl Worker {
             Err(e) => return self.failed_send(&job, post_id, &member.org, e).await,
         };
         let Some(message_id) = message_id(&response) else {
-            // Discord said yes but the answer has no id: the message is up,
-            // so do not post it again; clicks still work (stateless ids).
-            tracing::warn!(
-                post_id,
-                "Discord accepted the relay but returned no message id"
-            );
-            self.store.complete(job.id, now).await?;
-            return Ok(Step::Failed {
-                post_id,
-                reason: "sent, but Discord returned no message id".into(),
-            });
+            // Discord took the message but its answer has no id. Posting it
+            // again would duplicate it, so the job ends here, audited.
+            let reason = "sent, but Discord's answer has no message id";
+            return self.give_up(&job, post_id, &member.org, reason).await;
         };
         let now = self.clock.now();
         let channel = member.channel.to_string();
