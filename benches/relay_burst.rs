@@ -6,7 +6,9 @@
 //! The mix, in cycles of 100 posts spread over 60 s of post time: 64
 //! distinct abusive posts (distinct authors and texts), one author posting
 //! the same abuse 10 times, a 25-post copy-paste spam wave from 25 authors
-//! (the org's relay only when it acts on spam), and one crisis post.
+//! (the org's relay only when it acts on spam), and one crisis post. Then a
+//! late wave: one more post for each of the last ten cycles' bursts, after
+//! their relays went out (these edit the sent relays' counts).
 //!
 //! Time: the worker runs on a `ManualClock`. Every request really goes over
 //! loopback HTTP and every store write really happens, but the waits the
@@ -131,7 +133,7 @@ async fn main() {
     // Ingest.
     let t0 = Instant::now();
     let all = posts(n, base);
-    let mut relayed = 0usize;
+    let mut relayed = 0usize; // posts the pipeline queued a relay for
     for chunk in all.chunks(250) {
         let mut tx = store.begin().await.expect("tx");
         for p in chunk {
@@ -185,9 +187,53 @@ async fn main() {
 
     let sim_start = clock.now();
     let t1 = Instant::now();
-    let stats = worker.drain().await.expect("drain");
+    worker.drain().await.expect("drain");
     let wall = t1.elapsed();
     let simulated = clock.now() - sim_start;
+
+    // A late wave: one more post for each of the last ten cycles' bursts
+    // (same author, and same spam text), arriving after their relays went
+    // out. They edit the sent relays' counts.
+    let cycles = n / 100;
+    let mut late = Vec::new();
+    for cycle in cycles.saturating_sub(10)..cycles {
+        let at = base + Duration::milliseconds((cycle * 100) as i64 * 600 + 50_000);
+        let org = ORGS[cycle % 3];
+        for (author, text) in [
+            (
+                format!("repeat{cycle}"),
+                ABUSE[cycle % ABUSE.len()].to_string(),
+            ),
+            (format!("latespam{cycle}"), SPAM.to_string()),
+        ] {
+            late.push(InboundPost {
+                platform: Platform::Facebook,
+                external_id: format!("late-{author}"),
+                account: "TrustPage".into(),
+                org: org.into(),
+                kind: PostKind::Comment,
+                author_id: author.clone(),
+                author_handle: format!("@{author}"),
+                text,
+                url: None,
+                created_at: at,
+            });
+        }
+    }
+    let mut tx = store.begin().await.expect("tx");
+    for p in &late {
+        if let Ingested::New { decision, .. } = pipeline
+            .ingest(&mut tx, p, None, &[], &[], p.created_at)
+            .await
+            .expect("ingest")
+        {
+            relayed += usize::from(decision.relay.is_some());
+        }
+    }
+    tx.commit().await.expect("commit");
+    let t2 = Instant::now();
+    let stats = worker.drain().await.expect("drain");
+    let late_wall = t2.elapsed();
 
     // Checks from the store.
     let pool = store.pool();
@@ -229,8 +275,9 @@ async fn main() {
     let lost = relayed as i64 - (stats.sent + stats.coalesced) as i64;
 
     println!(
-        "relay_burst: {n} posts ingested in {:.2?} ({relayed} flagged for relay)",
-        ingest
+        "relay_burst: {n} posts ingested in {:.2?}, then {} late; {relayed} queued for relay",
+        ingest,
+        late.len()
     );
     println!("  relays sent (POST):        {}", stats.sent);
     println!(
@@ -250,6 +297,11 @@ async fn main() {
         pacing.per_seconds, pacing.messages
     );
     println!("  time to drain: {:.2?} wall; {} s of simulated Discord time (pacing waits on a ManualClock)", wall, simulated.num_seconds());
+    println!(
+        "  late wave: {} posts after their bursts were relayed, drained in {:.2?}",
+        late.len(),
+        late_wall
+    );
     assert_eq!(lost, 0, "every relayed post is sent or coalesced");
     assert_eq!(unsent, 0, "every relay row points at a message");
     assert!(worst <= pacing.messages as usize, "pacing exceeded");

@@ -46,7 +46,7 @@
 //!   dismissed it, the late member gets a new relay.
 //!
 //! Each coalesced post's relay row points at the kept message. The memory of
-//! sent bursts is the worker's own, so after a restart a late member gets a
+//! sent bursts (the last [`REMEMBERED_BURSTS`]) is the worker's own, so after a restart a late member gets a
 //! relay of its own: a missed merge, never a missed post.
 
 use crate::category::{Action, Category};
@@ -82,6 +82,10 @@ pub const COALESCE_WINDOW: Duration = Duration::minutes(2);
 
 /// How many queued relay jobs a claim looks at for burst members.
 pub const LOOKAHEAD: i64 = 200;
+
+/// How many sent bursts the worker remembers for late members (the most
+/// recent ones; membership still needs the time window).
+pub const REMEMBERED_BURSTS: usize = 1024;
 
 /// The longest `Retry-After` waited for in place; longer puts the job back.
 pub const MAX_INLINE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
@@ -417,8 +421,6 @@ impl Worker {
         };
 
         // A late member of a burst already relayed: bump its count.
-        self.bursts
-            .retain(|b| member.created_at - b.first.created_at <= COALESCE_WINDOW);
         if let Some(i) = self
             .bursts
             .iter()
@@ -506,6 +508,9 @@ impl Worker {
         self.outages = 0;
         self.stats.sent += 1;
         self.stats.coalesced += u64::from(merged);
+        if self.bursts.len() >= REMEMBERED_BURSTS {
+            self.bursts.remove(0);
+        }
         self.bursts.push(Burst {
             first: member.clone(),
             payload: job.payload.clone(),
