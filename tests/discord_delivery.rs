@@ -91,14 +91,15 @@ impl FakeDiscord {
         use signpost::discord::delivery::Clock;
         self.clock.now()
     }
+    /// The requests that succeeded; every body sent is checked against
+    /// the limits Discord's spec leaves out (5 rows, 6000 characters…).
     fn ok(&self) -> Vec<Seen> {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|s| s.status == 200)
-            .cloned()
-            .collect()
+        let seen = self.seen.lock().unwrap().clone();
+        for s in &seen {
+            let broken = signpost::discord::limits::violations(&s.body);
+            assert!(broken.is_empty(), "limits broken: {broken:?}");
+        }
+        seen.into_iter().filter(|s| s.status == 200).collect()
     }
 }
 
