@@ -408,6 +408,11 @@ impl Worker {
             return self.give_up(&job, post_id, &post.post.org, &reason).await;
         };
         let crisis = job.payload["crisis"].as_bool().unwrap_or(false);
+        if Self::channel_for(&org_discord, crisis) == 0 {
+            // serenity's ids are non-zero; 0 is never a Discord channel.
+            let reason = format!("org `{}` has channel id 0 in discord.toml", post.post.org);
+            return self.give_up(&job, post_id, &post.post.org, &reason).await;
+        }
         let member = Member {
             job_id: job.id,
             post_id,
@@ -1030,13 +1035,15 @@ impl Worker {
     }
 }
 
-/// The id of a created message, from Discord's answer.
+/// The id of a created message, from Discord's answer (snowflakes are
+/// never 0).
 fn message_id(v: &Value) -> Option<u64> {
-    match &v["id"] {
+    let id = match &v["id"] {
         Value::String(s) => s.parse().ok(),
         Value::Number(n) => n.as_u64(),
         _ => None,
-    }
+    };
+    id.filter(|id| *id != 0)
 }
 
 fn audit(
@@ -1085,6 +1092,15 @@ mod tests {
     fn text_keys_ignore_case_spacing_and_punctuation() {
         assert_eq!(text_key("You  IDIOTS!!!\nfix it"), "you idiots fix it");
         assert_eq!(text_key("🙂🙂"), "");
+    }
+
+    #[test]
+    fn message_ids_are_read_from_strings_or_numbers_and_never_zero() {
+        assert_eq!(message_id(&json!({"id": "123"})), Some(123));
+        assert_eq!(message_id(&json!({"id": 7})), Some(7));
+        assert_eq!(message_id(&json!({"id": "0"})), None);
+        assert_eq!(message_id(&json!({"id": "x"})), None);
+        assert_eq!(message_id(&json!(null)), None);
     }
 
     #[test]
