@@ -44,8 +44,16 @@ pub fn build_http(token: &str, api_base: &str, application_id: Option<u64>) -> H
 }
 
 /// The serenity client with the poise framework, ready to `start()`.
-pub async fn build_client(http: Http, data: Data) -> Result<serenity::Client, serenity::Error> {
-    let discord = data.clicks.discord.clone();
+/// `make_data` receives the client's own `Http` (which learns the
+/// application id from READY) once the gateway is ready.
+pub async fn build_client<F>(
+    http: Http,
+    discord: Arc<DiscordConfig>,
+    make_data: F,
+) -> Result<serenity::Client, serenity::Error>
+where
+    F: FnOnce(Arc<Http>) -> Data + Send + Sync + 'static,
+{
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: vec![commands::signpost()],
@@ -58,7 +66,7 @@ pub async fn build_client(http: Http, data: Data) -> Result<serenity::Client, se
             Box::pin(async move {
                 tracing::info!(user = %ready.user.name, "connected to Discord");
                 register(ctx, &discord, &framework.options().commands).await;
-                Ok(data)
+                Ok(make_data(ctx.http.clone()))
             })
         })
         .build();
