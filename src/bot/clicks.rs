@@ -399,7 +399,7 @@ impl Clicks {
             .await;
         *ack = Some(started.elapsed());
         if let Err(e) = r {
-            tracing::warn!(error = %e, interaction = click.interaction_id, "could not answer an interaction");
+            tracing::warn!(error = ?e, interaction = click.interaction_id, "could not answer an interaction");
         }
     }
 

@@ -32,10 +32,16 @@ pub fn intents() -> GatewayIntents {
 
 /// An `Http` whose requests go to `api_base` (Discord, a proxy or a test
 /// fake). `application_id` lets interaction follow-ups work before READY.
+///
+/// serenity only honours a proxy with its own rate limiter off (the limiter
+/// builds URLs for discord.com), so with any other `api_base` the proxy is
+/// expected to do the rate limiting, as twilight-http-proxy does.
 pub fn build_http(token: &str, api_base: &str, application_id: Option<u64>) -> Http {
     let mut b = HttpBuilder::new(token);
     if api_base.trim_end_matches('/') != "https://discord.com" {
-        b = b.proxy(api_base.trim_end_matches('/'));
+        b = b
+            .proxy(api_base.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
     }
     if let Some(id) = application_id.filter(|id| *id != 0) {
         b = b.application_id(ApplicationId::new(id));
