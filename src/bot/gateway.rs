@@ -68,6 +68,8 @@ where
             initialize_owners: false,
             ..Default::default()
         })
+        // No owner commands: skip the application-info request.
+        .initialize_owners(false)
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
                 tracing::info!(user = %ready.user.name, "connected to Discord");
