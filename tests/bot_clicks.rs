@@ -39,11 +39,17 @@ struct World {
 }
 
 async fn world_with(platforms: Option<Platforms>) -> World {
+    world_cfg(platforms, |_| {}).await
+}
+
+async fn world_cfg(platforms: Option<Platforms>, edit: impl FnOnce(&mut DiscordConfig)) -> World {
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
     let pipeline = Arc::new(Pipeline::load(&config, true).expect("shipped config"));
     let orgs: Vec<&str> = pipeline.config.orgs.keys().map(String::as_str).collect();
-    let discord_cfg = Arc::new(DiscordConfig::load(&config, &orgs).expect("discord.toml"));
+    let mut discord_cfg = DiscordConfig::load(&config, &orgs).expect("discord.toml");
+    edit(&mut discord_cfg);
+    let discord_cfg = Arc::new(discord_cfg);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
@@ -503,4 +509,47 @@ fn run_without_a_token_exits_at_once_saying_what_to_set() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("DISCORD_TOKEN is not set"), "{err}");
+}
+
+#[tokio::test]
+async fn second_confirmation_applies_to_actions_without_a_modal() {
+    let w = world_cfg(None, |d| {
+        if let Some(o) = d.orgs.get_mut("nsft") {
+            o.second_confirmation.push(Action::Hide);
+            o.supervisor_actions.push(Action::Hide);
+        }
+    })
+    .await;
+    const SUPERVISOR: u64 = 100000000000000033;
+    // A team member without the supervisor role is refused.
+    let team = button(
+        30,
+        custom_id(Action::Hide, w.post_id),
+        member(501, "Sam", &[TEAM]),
+    );
+    assert_eq!(
+        w.clicks.handle(&team, w.now).await.outcome,
+        Outcome::Refused("not_supervisor")
+    );
+    let first = button(
+        31,
+        custom_id(Action::Hide, w.post_id),
+        member(502, "Kim", &[SUPERVISOR]),
+    );
+    assert_eq!(
+        w.clicks.handle(&first, w.now).await.outcome,
+        Outcome::ConfirmationRequested
+    );
+    assert_eq!(ops(&w.dry, "hide"), 0);
+    let second = button(
+        32,
+        confirm_id(Action::Hide, w.post_id),
+        member(503, "Lee", &[SUPERVISOR]),
+    );
+    assert_eq!(
+        w.clicks.handle(&second, w.now).await.outcome,
+        Outcome::Done(Action::Hide)
+    );
+    assert_eq!(ops(&w.dry, "hide"), 1);
+    fake::check_all(&w.discord).await;
 }

@@ -513,6 +513,25 @@ impl Clicks {
                     .await;
                 Outcome::ModalOpened
             }
+            Request::Button(..) if org.second_confirmation.contains(&action) => {
+                self.pending_insert(
+                    post_id,
+                    action,
+                    Pending {
+                        by: member.clone(),
+                        reason: None,
+                        at: now,
+                    },
+                );
+                self.respond(
+                    click,
+                    &confirm_request_response(action, post_id, member, None),
+                    started,
+                    ack,
+                )
+                .await;
+                Outcome::ConfirmationRequested
+            }
             Request::Button(..) => {
                 self.execute(click, &post, action, member, None, None, now, started, ack)
                     .await

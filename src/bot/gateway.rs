@@ -114,11 +114,26 @@ async fn event_handler(
         return Ok(());
     };
     let data = framework.user_data;
-    data.in_flight.fetch_add(1, Ordering::SeqCst);
+    let _counted = InFlight::enter(&data.in_flight);
     let handled = data.clicks.handle(&click, chrono::Utc::now()).await;
-    data.in_flight.fetch_sub(1, Ordering::SeqCst);
     tracing::info!(interaction = click.interaction_id, outcome = ?handled.outcome, ack = ?handled.ack_after, "click");
     Ok(())
+}
+
+/// Counts a click in flight for as long as it lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(n: &'a AtomicUsize) -> InFlight<'a> {
+        n.fetch_add(1, Ordering::SeqCst);
+        InFlight(n)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A component or modal interaction as a [`Click`]; `None` for others.
