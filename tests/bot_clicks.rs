@@ -381,6 +381,12 @@ async fn block_needs_a_second_team_member() {
         .find(|r| r.action == "block")
         .expect("block audited");
     assert_eq!(block.actor_id, "502");
+    let asked = rows
+        .iter()
+        .find(|r| r.action == "click.confirm_requested")
+        .expect("request audited");
+    assert_eq!(asked.actor_id, "501");
+    assert_eq!(asked.reason.as_deref(), Some("repeat offender"));
     assert!(block.reason.as_deref().unwrap().contains("asked by Sam"));
 }
 

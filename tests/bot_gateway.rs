@@ -83,6 +83,35 @@ fn click(post_id: i64) -> Value {
     }})
 }
 
+fn status_command(seq: u64) -> Value {
+    json!({"op": 0, "s": seq, "t": "INTERACTION_CREATE", "d": {
+        "id": "950000000000000002",
+        "application_id": fake::APP_ID.to_string(),
+        "type": 2,
+        "token": "command-token",
+        "version": 1,
+        "guild_id": GUILD.to_string(),
+        "channel_id": "100000000000000013",
+        "member": {
+            "user": user(501, "Sam", false),
+            "nick": null,
+            "roles": [TEAM.to_string()],
+            "joined_at": "2025-01-01T00:00:00.000000+00:00",
+            "deaf": false, "mute": false, "flags": 0,
+            "permissions": "2147483647"
+        },
+        "data": {"id": "950000000000000009", "name": "signpost", "type": 1,
+                 "options": [{"name": "status", "type": 1, "options": []}]},
+        "app_permissions": "2147483647",
+        "locale": "en-GB",
+        "guild_locale": "en-GB",
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": GUILD.to_string()},
+        "context": 0,
+        "attachment_size_limit": 10485760
+    }})
+}
+
 /// Serves one gateway connection; sends the click when told to.
 async fn fake_gateway(listener: TcpListener, ws_url: String, mut go: mpsc::Receiver<Value>) {
     let Ok((tcp, _)) = listener.accept().await else {
@@ -258,6 +287,26 @@ async fn a_click_over_the_gateway_is_acknowledged_and_edits_the_relay() {
             .count(),
         1
     );
+
+    // `/signpost status` answers ephemerally with queue depth and hours.
+    go_tx.send(status_command(3)).await.expect("inject command");
+    wait_for(&rest, "the status answer", |s| {
+        s.iter().any(|r| r.path.contains("/command-token/callback"))
+    })
+    .await;
+    let all = fake::check_all(&rest).await;
+    let answer = all
+        .iter()
+        .find(|r| r.path.contains("/command-token/callback"))
+        .expect("status answer");
+    assert_eq!(answer.body["type"], 4, "{}", answer.body);
+    assert_eq!(answer.body["data"]["flags"], 64, "{}", answer.body);
+    let text = answer.body["data"]["content"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("Queued:") && text.contains("**nsft**"),
+        "{text}"
+    );
+    assert_eq!(answer.body["data"]["allowed_mentions"]["parse"], json!([]));
 
     shards.shutdown_all().await;
     let _ = tokio::time::timeout(Duration::from_secs(5), running).await;

@@ -14,8 +14,9 @@
 //! - Delete, Block and Escalate open a modal asking for the reason (at most
 //!   100 characters), Reply a modal asking for the text;
 //! - Block and Escalate (the org's `second_confirmation`) are not carried
-//!   out on the first request: the request is kept in memory and a message
-//!   asks a *different* team member to press Confirm. Pending requests are
+//!   out on the first request: the request is audited
+//!   (`click.confirm_requested`), kept in memory, and a message asks a
+//!   *different* team member to press Confirm. Pending requests are
 //!   deliberately in memory only: after a restart, Confirm answers that the
 //!   request expired and the team simply asks again;
 //! - everything else runs through [`crate::actions::perform`], which audits
@@ -530,6 +531,7 @@ impl Clicks {
                     ack,
                 )
                 .await;
+                self.audit_request(&post, member, action, None, now).await;
                 Outcome::ConfirmationRequested
             }
             Request::Button(..) => {
@@ -564,6 +566,8 @@ impl Clicks {
                         ack,
                     )
                     .await;
+                    self.audit_request(&post, member, action, reason.as_deref(), now)
+                        .await;
                     return Outcome::ConfirmationRequested;
                 }
                 self.execute(
@@ -617,6 +621,31 @@ impl Clicks {
                 }
                 outcome
             }
+        }
+    }
+
+    /// Audits a second-confirmation request (`click.confirm_requested`).
+    async fn audit_request(
+        &self,
+        post: &StoredPost,
+        member: &Member,
+        action: Action,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) {
+        let entry = AuditEntry {
+            at: now,
+            org: post.post.org.clone(),
+            post_id: Some(post.id),
+            actor_id: member.id.to_string(),
+            actor_name: member.name.clone(),
+            action: "click.confirm_requested".to_owned(),
+            reason: reason.map(str::to_owned),
+            outcome: AuditOutcome::Ok,
+            detail: Some(json!({"action": action.as_str()})),
+        };
+        if let Err(e) = self.store.append_audit(&entry).await {
+            tracing::error!(error = %e, "could not audit a confirmation request");
         }
     }
 
