@@ -313,6 +313,86 @@ async fn a_click_over_the_gateway_is_acknowledged_and_edits_the_relay() {
     gateway.abort();
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The `signpost run` binary against the fakes: it connects, registers the
+/// commands in the three trusts' guilds, and exits 0 on SIGTERM.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signpost_run_connects_registers_and_stops_on_sigterm() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&root.join("config"), &dir.path().join("config"));
+    copy_dir(&root.join("replies"), &dir.path().join("replies"));
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let ws_url = format!("ws://{}", listener.local_addr().expect("addr"));
+    let (_go_tx, go_rx) = mpsc::channel(1);
+    let gateway = tokio::spawn(fake_gateway(listener, ws_url.clone(), go_rx));
+    let rest = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v10/gateway"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"url": ws_url})))
+        .mount(&rest)
+        .await;
+    fake::mount(&rest).await;
+    let discord_toml = dir.path().join("config/discord.toml");
+    let text = std::fs::read_to_string(&discord_toml).expect("discord.toml");
+    let text = text.replace(
+        "api_base = \"https://discord.com\"",
+        &format!("api_base = \"{}\"", rest.uri()),
+    );
+    std::fs::write(&discord_toml, text).expect("write discord.toml");
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_signpost"))
+        .arg("--config")
+        .arg(dir.path().join("config"))
+        .arg("run")
+        .arg("--db")
+        .arg(dir.path().join("run.db"))
+        .env("DISCORD_TOKEN", "test-token")
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("spawn signpost run");
+    wait_for(&rest, "command registration by signpost run", |s| {
+        s.iter()
+            .filter(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+            .count()
+            >= 3
+    })
+    .await;
+    let pid = child.id() as i32;
+    // SAFETY: sending SIGTERM to the child this test spawned.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let mut status = None;
+    for _ in 0..300 {
+        if let Some(s) = child.try_wait().expect("try_wait") {
+            status = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("signpost run did not stop within 15 s of SIGTERM");
+    };
+    assert!(status.success(), "{status:?}");
+    gateway.abort();
+}
+
 #[test]
 fn the_injected_click_is_a_component_interaction() {
     let d = click(7)["d"].clone();
