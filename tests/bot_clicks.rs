@@ -417,6 +417,22 @@ async fn concurrent_clicks_act_exactly_once() {
         .count();
     assert_eq!((done, already), (1, 7), "{outcomes:?}");
     assert_eq!(ops(&w.dry, "hide"), 1);
+    let rows = w
+        .store
+        .audit_rows(&AuditFilter {
+            post_id: Some(w.post_id),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows.iter().filter(|r| r.action == "hide").count(), 1);
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.action == "click.already_done")
+            .count(),
+        7
+    );
+    assert!(w.store.verify_audit().await.unwrap().is_intact());
     let all = fake::check_all(&w.discord).await;
     let followups: Vec<&Sent> = all
         .iter()

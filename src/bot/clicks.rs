@@ -27,8 +27,8 @@
 //! action runs, then the relay message is edited through the interaction
 //! token to show who did what and only the buttons still valid. A loser of
 //! a concurrent click, or any error, gets an ephemeral follow-up such as
-//! "Already hidden by Sam at 14:02". A platform failure shows on the relay
-//! with a Retry button.
+//! "Already hidden by Sam at 14:02" (audited as `click.already_done`). A
+//! platform failure shows on the relay with a Retry button.
 
 use crate::actions::{self, ActionContext, ActionError};
 use crate::category::Action;
@@ -624,6 +624,32 @@ impl Clicks {
         }
     }
 
+    /// Audits a click outcome the executor does not record itself.
+    async fn audit_click(
+        &self,
+        post: &StoredPost,
+        member: &Member,
+        what: &str,
+        reason: Option<&str>,
+        detail: Value,
+        now: DateTime<Utc>,
+    ) {
+        let entry = AuditEntry {
+            at: now,
+            org: post.post.org.clone(),
+            post_id: Some(post.id),
+            actor_id: member.id.to_string(),
+            actor_name: member.name.clone(),
+            action: what.to_owned(),
+            reason: reason.map(str::to_owned),
+            outcome: AuditOutcome::Ok,
+            detail: Some(detail),
+        };
+        if let Err(e) = self.store.append_audit(&entry).await {
+            tracing::error!(error = %e, what, "could not audit a click");
+        }
+    }
+
     /// Audits a second-confirmation request (`click.confirm_requested`).
     async fn audit_request(
         &self,
@@ -633,20 +659,9 @@ impl Clicks {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) {
-        let entry = AuditEntry {
-            at: now,
-            org: post.post.org.clone(),
-            post_id: Some(post.id),
-            actor_id: member.id.to_string(),
-            actor_name: member.name.clone(),
-            action: "click.confirm_requested".to_owned(),
-            reason: reason.map(str::to_owned),
-            outcome: AuditOutcome::Ok,
-            detail: Some(json!({"action": action.as_str()})),
-        };
-        if let Err(e) = self.store.append_audit(&entry).await {
-            tracing::error!(error = %e, "could not audit a confirmation request");
-        }
+        let detail = json!({"action": action.as_str()});
+        self.audit_click(post, member, "click.confirm_requested", reason, detail, now)
+            .await;
     }
 
     fn pending_insert(&self, post_id: i64, action: Action, p: Pending) {
@@ -723,9 +738,21 @@ impl Clicks {
         match result {
             Ok(_) => Outcome::Done(action),
             Err(e) => {
-                self.followup(click, &e.user_message()).await;
+                let message = e.user_message();
+                self.followup(click, &message).await;
                 match e {
-                    ActionError::AlreadyDone { .. } => Outcome::AlreadyDone(action),
+                    ActionError::AlreadyDone { .. } => {
+                        self.audit_click(
+                            post,
+                            member,
+                            "click.already_done",
+                            Some(&message),
+                            json!({"action": action.as_str()}),
+                            now,
+                        )
+                        .await;
+                        Outcome::AlreadyDone(action)
+                    }
                     e => Outcome::Failed(action, e.to_string()),
                 }
             }
@@ -843,7 +870,7 @@ impl Clicks {
             let Ok(action) = row.action.parse::<Action>() else {
                 continue;
             };
-            if row.actor_id == crate::pipeline::SYSTEM_ACTOR.0 {
+            if row.actor_id == crate::pipeline::SYSTEM_ACTOR.0 || row.actor_id == "system" {
                 continue;
             }
             let failed = match row.outcome() {
