@@ -10,8 +10,8 @@
 mod discord_fake;
 
 use chrono::{Duration, TimeZone, Utc};
-use signpost::bot::clicks::{Click, ClickKind, Clicks, Member, Outcome};
 use signpost::bot::build_http;
+use signpost::bot::clicks::{Click, ClickKind, Clicks, Member, Outcome};
 use signpost::category::Action;
 use signpost::config::discord::DiscordConfig;
 use signpost::config::platforms::PlatformsConfig;
@@ -93,7 +93,11 @@ fn main() {
         }
         let server = MockServer::start().await;
         discord_fake::mount(&server).await;
-        let http = Arc::new(build_http("bench", &server.uri(), Some(discord_fake::APP_ID)));
+        let http = Arc::new(build_http(
+            "bench",
+            &server.uri(),
+            Some(discord_fake::APP_ID),
+        ));
         let dry = Arc::new(DryRun::new());
         let clicks = Clicks::new(
             store,
@@ -133,7 +137,10 @@ fn main() {
         let mut ack = Vec::new();
         for (i, post_id) in posts.iter().enumerate() {
             let h = clicks
-                .handle(&click(n + i, custom_id(Action::Delete, *post_id), &sam), now)
+                .handle(
+                    &click(n + i, custom_id(Action::Delete, *post_id), &sam),
+                    now,
+                )
                 .await;
             assert_eq!(h.outcome, Outcome::ModalOpened);
             ack.push(h.ack_after.expect("acknowledged").as_secs_f64() * 1e3);
@@ -148,7 +155,10 @@ fn main() {
         let mut ack = Vec::new();
         for (i, post_id) in posts.iter().enumerate() {
             let h = clicks
-                .handle(&click(2 * n + i, custom_id(Action::Report, *post_id), &guest), now)
+                .handle(
+                    &click(2 * n + i, custom_id(Action::Report, *post_id), &guest),
+                    now,
+                )
                 .await;
             assert_eq!(h.outcome, Outcome::Refused("not_team"));
             ack.push(h.ack_after.expect("acknowledged").as_secs_f64() * 1e3);
