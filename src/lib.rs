@@ -12,6 +12,7 @@
 //!   (one client per social platform), keeping [`evidence`] first.
 
 pub mod actions;
+pub mod bot;
 pub mod category;
 pub mod classify;
 pub mod cli;

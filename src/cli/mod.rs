@@ -6,6 +6,7 @@ mod classify;
 mod eval;
 mod evidence;
 mod replay;
+mod run;
 mod serve;
 
 use crate::classify::Classifier;
@@ -77,6 +78,14 @@ pub enum Command {
     /// Run the inbound HTTP server (signed webhooks, generic ingest) and the
     /// Mastodon pollers until SIGTERM or Ctrl-C. Reads config/server.toml.
     Serve {
+        /// SQLite file or database URL.
+        #[arg(long, default_value = "data/signpost.db")]
+        db: String,
+    },
+    /// Run the Discord bot (slash commands, relay buttons) and the outbox
+    /// worker until SIGTERM or Ctrl-C. Needs DISCORD_TOKEN; reads
+    /// config/discord.toml.
+    Run {
         /// SQLite file or database URL.
         #[arg(long, default_value = "data/signpost.db")]
         db: String,
@@ -157,6 +166,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rt.block_on(evidence::run(&replay::db_url(&db), post_id, out.as_deref()))
         }
         Command::Serve { db } => serve::run(&cli.config, &db),
+        Command::Run { db } => run::run(&cli.config, &db),
         Command::Audit {
             command: AuditCommand::Verify { db },
         } => {

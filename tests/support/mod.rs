@@ -1,0 +1,2 @@
+//! Helpers shared by the bot tests.
+pub mod discord;
