@@ -127,6 +127,8 @@ on_both_backends!(
     jobs_fifo_kinds_and_dedupe,
     jobs_concurrent_claimers_never_share,
     jobs_lease_expiry_retry_and_dead,
+    jobs_waiting_merge_and_uncounted_attempts,
+    posts_fetched_by_id_in_chunks,
     author_history_counts_within_window,
     authors_strikes_and_blocking,
     auto_replies_round_trip,
@@ -1348,4 +1350,97 @@ async fn sqlite_in_memory_works() {
 async fn unknown_url_scheme_is_a_config_error() {
     let err = Store::connect("mysql://localhost/db").await.unwrap_err();
     assert!(matches!(err, StoreError::Config(_)), "{err}");
+}
+
+async fn jobs_waiting_merge_and_uncounted_attempts(db: TestDb) {
+    let s = &db.store;
+    let now = t(0);
+    let lease = Duration::from_secs(60);
+    let mut ids = Vec::new();
+    for (n, org) in [(1, "las"), (2, "las"), (3, "nsft"), (4, "las")] {
+        let (id, _) = s
+            .enqueue(
+                &NewJob::new("discord.relay", org, json!({"n": n}), now),
+                now,
+            )
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    s.enqueue(
+        &NewJob::new("platform.reply", "las", json!({"n": 5}), now),
+        now,
+    )
+    .await
+    .unwrap();
+    let first = s
+        .claim_next(&["discord.relay"], now, lease)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.id, ids[0]);
+
+    // Waiting behind the held job: same kind and org only, oldest first.
+    let waiting = s
+        .waiting_after("discord.relay", "las", first.id, 10)
+        .await
+        .unwrap();
+    let got: Vec<i64> = waiting.iter().map(|j| j.id).collect();
+    assert_eq!(got, [ids[1], ids[3]]);
+    assert_eq!(waiting[0].payload, json!({"n": 2}));
+    let limited = s
+        .waiting_after("discord.relay", "las", first.id, 1)
+        .await
+        .unwrap();
+    assert_eq!(limited.len(), 1);
+
+    // Merging a waiting job completes it once; a second try loses.
+    assert!(s.complete_waiting(ids[1], now).await.unwrap());
+    assert!(!s.complete_waiting(ids[1], now).await.unwrap());
+    assert_eq!(
+        s.get_job(ids[1]).await.unwrap().unwrap().status,
+        JobStatus::Done
+    );
+    // A running job is not "waiting".
+    assert!(!s.complete_waiting(first.id, now).await.unwrap());
+
+    // An attempt that never reached the service is given back.
+    assert_eq!(first.attempts, 1);
+    s.uncount_attempt(first.id).await.unwrap();
+    assert_eq!(s.get_job(first.id).await.unwrap().unwrap().attempts, 0);
+    s.uncount_attempt(first.id).await.unwrap();
+    assert_eq!(
+        s.get_job(first.id).await.unwrap().unwrap().attempts,
+        0,
+        "never below zero"
+    );
+}
+
+async fn posts_fetched_by_id_in_chunks(db: TestDb) {
+    let s = &db.store;
+    let mut ids = Vec::new();
+    for i in 0..95 {
+        let (id, _) = s
+            .insert_post(&post(&format!("g{i}"), "a", t(i)), None, t(i))
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    ids.push(999_999);
+    let mut got: Vec<i64> = s
+        .get_posts(&ids)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        ids[..95].to_vec(),
+        "all 95 across three chunks; the missing id left out"
+    );
+    let one = s.get_posts(&ids[3..4]).await.unwrap();
+    assert_eq!(one[0].post.external_id, "g3");
+    assert!(s.get_posts(&[]).await.unwrap().is_empty());
 }

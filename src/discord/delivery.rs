@@ -65,7 +65,6 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use serenity::http::{Http, HttpBuilder, LightMethod, Request, Route};
 use serenity::model::id::{ChannelId, MessageId};
-use sqlx::Row;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
@@ -81,7 +80,7 @@ const LEASE: std::time::Duration = std::time::Duration::from_secs(120);
 pub const COALESCE_WINDOW: Duration = Duration::minutes(2);
 
 /// How many queued relay jobs a claim looks at for burst members.
-pub const LOOKAHEAD: i64 = 200;
+pub const LOOKAHEAD: u32 = 200;
 
 /// How many sent bursts the worker remembers for late members (the most
 /// recent ones; membership still needs the time window).
@@ -622,23 +621,13 @@ impl Worker {
         first: &Member,
         org_discord: &OrgDiscord,
     ) -> Result<Vec<Member>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, payload FROM jobs WHERE kind = $1 AND org = $2 \
-             AND status IN ('queued', 'failed') AND id > $3 ORDER BY id LIMIT $4",
-        )
-        .bind(KIND)
-        .bind(first.org.as_str())
-        .bind(first.job_id)
-        .bind(LOOKAHEAD)
-        .fetch_all(self.store.pool())
-        .await?;
-        let mut jobs = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let id: i64 = row.try_get("id")?;
-            let payload: String = row.try_get("payload")?;
-            let Ok(payload) = serde_json::from_str::<Value>(&payload) else {
-                continue;
-            };
+        let waiting = self
+            .store
+            .waiting_after(KIND, &first.org, first.job_id, LOOKAHEAD)
+            .await?;
+        let mut jobs = Vec::with_capacity(waiting.len());
+        for job in &waiting {
+            let payload = &job.payload;
             let crisis = payload["crisis"].as_bool().unwrap_or(false);
             if Self::channel_for(org_discord, crisis) != first.channel
                 || payload["categories"] != first.categories
@@ -646,38 +635,26 @@ impl Worker {
                 continue;
             }
             if let Some(post_id) = payload["post_id"].as_i64() {
-                jobs.push((id, post_id, crisis, payload["categories"].clone()));
+                jobs.push((job.id, post_id, crisis, payload["categories"].clone()));
             }
         }
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        let list = (1..=jobs.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT id, platform, author_id, text, created_at FROM posts WHERE id IN ({list})"
-        );
-        let mut q = sqlx::query(&sql);
-        for (_, post_id, _, _) in &jobs {
-            q = q.bind(*post_id);
-        }
-        let mut posts = HashMap::new();
-        for row in q.fetch_all(self.store.pool()).await? {
-            let id: i64 = row.try_get("id")?;
-            let platform: String = row.try_get("platform")?;
-            let Ok(platform) = serde_json::from_value::<Platform>(Value::String(platform)) else {
-                continue;
-            };
-            let author: String = row.try_get("author_id")?;
-            let text: String = row.try_get("text")?;
-            let created: i64 = row.try_get("created_at")?;
-            let Some(created) = DateTime::<Utc>::from_timestamp_millis(created) else {
-                continue;
-            };
-            posts.insert(id, (platform, author, text_key(&text), created));
-        }
+        let ids: Vec<i64> = jobs.iter().map(|j| j.1).collect();
+        let mut posts: HashMap<i64, _> = self
+            .store
+            .get_posts(&ids)
+            .await?
+            .into_iter()
+            .map(|p| {
+                let key = (p.post.platform, p.post.author_id.clone());
+                (
+                    p.id,
+                    (key.0, key.1, text_key(&p.post.text), p.post.created_at),
+                )
+            })
+            .collect();
         Ok(jobs
             .into_iter()
             .filter_map(|(job_id, post_id, crisis, categories)| {
@@ -701,15 +678,7 @@ impl Worker {
     /// Complete a queued job this worker has not claimed (a merged burst
     /// member); false if someone else got to it.
     async fn take_queued(&self, job_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = $2 \
-             WHERE id = $1 AND status IN ('queued', 'failed')",
-        )
-        .bind(job_id)
-        .bind(now.timestamp_millis())
-        .execute(self.store.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
+        self.store.complete_waiting(job_id, now).await
     }
 
     /// The relay message for `post`, from the store and the job payload.
@@ -927,13 +896,7 @@ impl Worker {
                 };
                 let at = now + wait;
                 // The attempt never reached Discord: do not count it.
-                sqlx::query(
-                    "UPDATE jobs SET attempts = attempts - 1 \
-                     WHERE id = $1 AND status = 'running' AND attempts > 0",
-                )
-                .bind(job.id)
-                .execute(self.store.pool())
-                .await?;
+                self.store.uncount_attempt(job.id).await?;
                 self.store.fail(job.id, &e.detail(), Some(at), now).await?;
                 self.down_until = Some(at);
                 self.stats.retries += 1;

@@ -327,3 +327,65 @@ pub(crate) async fn get_job(
         .map(|row| job_from_row(&row))
         .transpose()
 }
+
+/// Jobs of `kind` for `org` still waiting (queued, or failed awaiting a
+/// retry) after job `after_id`, oldest first, at most `limit`: for a worker
+/// that merges what is queued behind the job it holds.
+pub(crate) async fn waiting_after(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    kind: &str,
+    org: &str,
+    after_id: i64,
+    limit: u32,
+) -> Result<Vec<Job>> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE kind = $1 AND org = $2 \
+         AND status IN ('queued', 'failed') AND id > $3 ORDER BY id LIMIT $4"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(kind)
+        .bind(org)
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(job_from_row).collect()
+}
+
+/// Marks a waiting job done without claiming it (its work was merged into
+/// another job's). False if it is no longer waiting: someone else got it.
+pub(crate) async fn complete_waiting(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = $2 \
+         WHERE id = $1 AND status IN ('queued', 'failed')",
+    )
+    .bind(id)
+    .bind(ms(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives a running job back its current attempt, for a try that never
+/// reached the other side (the service was unreachable): outages must not
+/// use up a job's attempts and kill it.
+pub(crate) async fn uncount_attempt(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    id: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET attempts = attempts - 1 \
+         WHERE id = $1 AND status = 'running' AND attempts > 0",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -492,6 +492,9 @@ operations! {
     /// A stored post by id.
     fn get_post(id: i64) -> Option<StoredPost> = posts::get_post;
 
+    /// Stored posts by id, in one query per 40 ids; missing ids are left out.
+    fn get_posts(ids: &[i64]) -> Vec<StoredPost> = posts::get_posts;
+
     /// A stored post by its platform identity.
     fn find_post(platform: Platform, external_id: &str) -> Option<StoredPost> = posts::find_post;
 
@@ -602,6 +605,17 @@ operations! {
 
     /// A job by id.
     fn get_job(id: i64) -> Option<Job> = jobs::get_job;
+
+    /// Waiting jobs of `kind` for `org` after job `after_id`, oldest first.
+    fn waiting_after(kind: &str, org: &str, after_id: i64, limit: u32) -> Vec<Job>
+        = jobs::waiting_after;
+
+    /// Marks a waiting job done without claiming it; false if it was taken.
+    fn complete_waiting(id: i64, now: DateTime<Utc>) -> bool = jobs::complete_waiting;
+
+    /// Gives a running job back its current attempt (the try never reached
+    /// the other side).
+    fn uncount_attempt(id: i64) -> () = jobs::uncount_attempt;
 
     /// Stores an evidence snapshot (append-only); returns its id.
     fn insert_evidence(evidence: &NewEvidence) -> i64 = evidence::insert_evidence;

@@ -203,3 +203,27 @@ pub(crate) async fn get_classification(
         classified_at: get_time(&row, "classified_at")?,
     }))
 }
+
+/// Stored posts by id (any order; missing ids are left out).
+pub(crate) async fn get_posts(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    ids: &[i64],
+) -> Result<Vec<StoredPost>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(super::batch::CHUNK) {
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT {POST_COLUMNS} FROM posts WHERE id IN ({list})");
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            out.push(post_from_row(&row)?);
+        }
+    }
+    Ok(out)
+}
