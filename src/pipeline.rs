@@ -355,9 +355,4 @@ impl Batch {
         self.authors.clear();
         Ok(())
     }
-
-    /// Whether nothing is waiting.
-    pub fn is_empty(&self) -> bool {
-        self.writes.is_empty() && self.audits.is_empty()
-    }
 }

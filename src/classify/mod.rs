@@ -424,11 +424,6 @@ impl Classifier {
         self.phrase_uses.len()
     }
 
-    /// Whether `org` is configured.
-    pub fn has_org(&self, org: &str) -> bool {
-        self.orgs.contains_key(org)
-    }
-
     /// Normalise text the way rules see it.
     pub fn normalize(&self, text: &str) -> Normalized {
         normalize(text, &self.lexicon)

@@ -74,18 +74,6 @@ impl Lexicon {
         lex
     }
 
-    pub fn contains(&self, w: &str) -> bool {
-        self.words.contains(w)
-    }
-
-    pub fn len(&self) -> usize {
-        self.words.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
-    }
-
     /// Resolve a token whose masked positions are `\0` to the single lexicon
     /// word it can be, if exactly one fits.
     fn unmask(&self, masked: &[char]) -> Option<String> {

@@ -86,14 +86,6 @@ impl PendingWrites {
     pub fn auto_reply(&mut self, reply: NewAutoReply) {
         self.auto_replies.push(reply);
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.classifications.is_empty()
-            && self.authors.is_empty()
-            && self.relays.is_empty()
-            && self.jobs.is_empty()
-            && self.auto_replies.is_empty()
-    }
 }
 
 /// `($1, $2, …), (…)` for `rows` rows of `cols` columns.
