@@ -62,7 +62,8 @@ where
 {
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
-            commands: vec![commands::signpost()],
+            commands: commands::all(),
+            on_error: |error| Box::pin(commands::on_error(error)),
             event_handler: |ctx, event| Box::pin(event_handler(ctx, event)),
             allowed_mentions: Some(CreateAllowedMentions::new()),
             initialize_owners: false,

@@ -5,7 +5,8 @@
 //! - [`clicks`]: the click core (permission checks, modals, second
 //!   confirmation, the action executor, the relay update), independent of
 //!   the gateway so tests and benches drive it directly;
-//! - [`commands`]: `/signpost status`;
+//! - [`commands`]: the slash commands: `/signpost status` for the team and
+//!   the supervisor commands;
 //! - [`gateway`]: the poise/serenity client wiring and the event handler
 //!   that turns interactions into [`clicks::Click`]s.
 //!

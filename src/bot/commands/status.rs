@@ -1,12 +1,11 @@
-//! Slash commands, registered per guild. `/signpost status` shows the queue
-//! depths and whether the org is in monitoring hours; it answers only
-//! members with the org's team or supervisor role, and always ephemerally.
+//! `/signpost status`: the queue depths and whether the org is in
+//! monitoring hours. It answers only members with the org's team or
+//! supervisor role, and always ephemerally.
 
-use super::gateway::{Data, Error};
+use super::Context;
+use crate::bot::gateway::Error;
 use crate::config::discord::OrgDiscord;
 use chrono::Utc;
-
-type Context<'a> = poise::Context<'a, Data, Error>;
 
 /// Signpost commands.
 #[poise::command(slash_command, guild_only, subcommands("status"), ephemeral)]
