@@ -133,6 +133,7 @@ on_both_backends!(
     authors_strikes_and_blocking,
     auto_replies_round_trip,
     overrides_queries,
+    overrides_end_early,
 );
 
 async fn migrations_are_idempotent(db: TestDb) {
@@ -1291,6 +1292,54 @@ async fn overrides_queries(db: TestDb) {
         vec![future]
     );
     assert!(s.delete_override(now_on).await.unwrap_err().is_not_found());
+}
+
+async fn overrides_end_early(db: TestDb) {
+    let s = &db.store;
+    let h = TimeDelta::hours(1);
+    let base = t(0);
+    let mk = |from: DateTime<Utc>, to: DateTime<Utc>| NewHoursOverride {
+        org: "las".into(),
+        kind: OverrideKind::Closed,
+        starts_at: from,
+        ends_at: to,
+        actor_id: "d-1".into(),
+        actor_name: "Sam".into(),
+        reason: "major incident".into(),
+        created_at: base - h,
+    };
+    let in_force = s.add_override(&mk(base - h, base + h * 5)).await.unwrap();
+    let later = s.add_override(&mk(base + h, base + h * 2)).await.unwrap();
+    let over = s
+        .add_override(&mk(base - h * 3, base - h * 2))
+        .await
+        .unwrap();
+
+    // Inside a transaction, like `/hours clear`.
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.end_override(in_force, base).await.unwrap());
+    tx.commit().await.unwrap();
+    // Not in force at `base`: one yet to start, one over; neither changes.
+    assert!(!s.end_override(later, base).await.unwrap());
+    assert!(!s.end_override(over, base).await.unwrap());
+    // Ending again at the same instant: it is no longer in force.
+    assert!(!s.end_override(in_force, base).await.unwrap());
+    assert!(s
+        .end_override(424242, base)
+        .await
+        .unwrap_err()
+        .is_not_found());
+
+    let active = s.active_overrides("las", base).await.unwrap();
+    assert_eq!(active.iter().map(|o| o.id).collect::<Vec<_>>(), vec![later]);
+    // The history keeps what the cut override covered.
+    let all = s
+        .overrides_between("las", base - h * 10, base + h * 10)
+        .await
+        .unwrap();
+    let cut = all.iter().find(|o| o.id == in_force).unwrap();
+    assert_eq!((cut.starts_at, cut.ends_at), (base - h, base));
+    assert_eq!(cut.reason, "major incident");
 }
 
 #[tokio::test]

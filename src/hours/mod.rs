@@ -14,7 +14,9 @@
 //!   [`Override`]s (extend or close early) laid on top;
 //! - [`text`]: human wording for reply templates ("Monday to Friday, 9am to
 //!   5:30pm, except bank holidays", "9am on Tuesday 29 December");
-//! - [`report`]: the JSON and text behind `signpost hours`.
+//! - [`report`]: the JSON and text behind `signpost hours`;
+//! - [`control`]: what a supervisor's `/hours` command means (reading
+//!   `until`, the override to add, the status answer).
 //!
 //! Everything here is pure: no I/O, no clock. Time is always passed in, and
 //! the caller reads the TOML files and adds file/line/column to the errors.
@@ -61,6 +63,7 @@
 
 pub mod calendar;
 pub mod config;
+pub mod control;
 pub mod report;
 pub mod schedule;
 pub mod text;

@@ -569,6 +569,10 @@ operations! {
     /// Removes an hours override.
     fn delete_override(id: i64) -> () = overrides::delete_override;
 
+    /// Ends an override in force at `at` there (sets `ends_at = at`, keeping
+    /// its history); false if it was not in force then.
+    fn end_override(id: i64, at: DateTime<Utc>) -> bool = overrides::end_override;
+
     /// An org's overrides still in force at or after `at_or_after` (those
     /// ending after it), by start time.
     fn active_overrides(org: &str, at_or_after: DateTime<Utc>) -> Vec<HoursOverride>

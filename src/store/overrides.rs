@@ -147,3 +147,33 @@ pub(crate) async fn overrides_between(
         .map(override_from_row)
         .collect()
 }
+
+/// Ends an override at `at` if it is in force then (`starts_at < at <
+/// ends_at`): its `ends_at` becomes `at`, so the history keeps what it
+/// covered. True if it was cut short; false if it was not in force at `at`
+/// (already over, or yet to start: delete those).
+pub(crate) async fn end_override(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE hours_overrides SET ends_at = $2 WHERE id = $1 AND starts_at < $2 AND ends_at > $2",
+    )
+    .bind(id)
+    .bind(ms(at))
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(true);
+    }
+    let exists = sqlx::query("SELECT id FROM hours_overrides WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match exists {
+        Some(_) => Ok(false),
+        None => Err(StoreError::not_found("hours override", id)),
+    }
+}

@@ -1,7 +1,8 @@
 //! Slash commands, registered per guild and grouped by area (one file each):
 //!
 //! - [`status`]: `/signpost status` for the team (queue depth, hours);
-//! - supervisor commands, each in its own module.
+//! - supervisor commands, each in its own module: [`hours`] (`/hours now`,
+//!   `extend`, `close`, `clear`).
 //!
 //! This module owns what they share: the server-side permission check
 //! ([`resolve_org`], run on every invocation, never trusting Discord's
@@ -11,6 +12,7 @@
 //! the caller asks to post to the channel, deferred before any store work
 //! so Discord's 3-second deadline is never missed.
 
+pub mod hours;
 pub mod status;
 
 use super::gateway::{Data, Error};
@@ -23,7 +25,7 @@ pub type Context<'a> = poise::Context<'a, Data, Error>;
 
 /// Every command, in registration order.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![status::signpost()]
+    vec![status::signpost(), hours::hours()]
 }
 
 /// An error meant for the person who ran the command: a short sentence
@@ -155,14 +157,18 @@ pub async fn defer(ctx: Context<'_>, public: bool) -> Result<(), Error> {
 }
 
 /// Autocompletes the `org` option with the orgs the caller supervises here.
-pub async fn autocomplete_org<'a>(ctx: Context<'a>, partial: &'a str) -> Vec<String> {
+pub async fn autocomplete_org<'a>(
+    ctx: Context<'a>,
+    partial: &'a str,
+) -> serenity::CreateAutocompleteResponse {
     let caller = Caller::of(ctx).await;
     let partial = partial.to_lowercase();
-    supervised_orgs(&ctx.data().clicks.discord, &caller)
+    let orgs = supervised_orgs(&ctx.data().clicks.discord, &caller)
         .into_iter()
         .filter(|o| o.starts_with(&partial))
-        .map(str::to_owned)
-        .collect()
+        .map(|o| serenity::AutocompleteChoice::new(o, o))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(orgs)
 }
 
 /// The framework's error handler: user errors are shown as they are,
