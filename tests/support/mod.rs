@@ -1,2 +1,3 @@
 //! Helpers shared by the bot tests.
 pub mod discord;
+pub mod gateway;
