@@ -134,6 +134,7 @@ on_both_backends!(
     auto_replies_round_trip,
     overrides_queries,
     overrides_end_early,
+    digest_facts_over_a_window,
 );
 
 async fn migrations_are_idempotent(db: TestDb) {
@@ -1340,6 +1341,166 @@ async fn overrides_end_early(db: TestDb) {
     let cut = all.iter().find(|o| o.id == in_force).unwrap();
     assert_eq!((cut.starts_at, cut.ends_at), (base - h, base));
     assert_eq!(cut.reason, "major incident");
+}
+
+async fn digest_facts_over_a_window(db: TestDb) {
+    let s = &db.store;
+    let h = TimeDelta::hours(1);
+    let (from, to) = (t(0), t(0) + h * 10);
+    // (id, platform, org, received, categories, relay)
+    let mut ids = Vec::new();
+    let spec: [(&str, Platform, &str, TimeDelta, &[Category]); 8] = [
+        ("d0", Platform::Facebook, "las", -h, &[Category::Crisis]),
+        ("d1", Platform::Facebook, "las", h, &[Category::Abuse]),
+        ("d2", Platform::X, "las", h * 2, &[Category::Crisis]),
+        ("d3", Platform::Facebook, "las", h * 3, &[]),
+        (
+            "d4",
+            Platform::Facebook,
+            "las",
+            h * 4,
+            &[Category::Complaint, Category::Abuse],
+        ),
+        ("d5", Platform::Facebook, "las", h * 5, &[]),
+        ("d6", Platform::Facebook, "las", h * 10, &[Category::Abuse]),
+        ("d7", Platform::Facebook, "nsft", h * 2, &[Category::Crisis]),
+    ];
+    for (ext, platform, org, at, cats) in spec {
+        let mut p = post(ext, &format!("author-{ext}"), from + at);
+        p.platform = platform;
+        p.org = org.into();
+        let (id, _) = s.insert_post(&p, None, from + at).await.unwrap();
+        s.record_classification(&Classification {
+            post_id: id,
+            categories: cats.to_vec(),
+            rules: vec![],
+            severity: Severity::Low,
+            classified_at: from + at,
+        })
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    let relay = |i: usize| (ids[i], spec_org(i), from + h * (i as i32 - 1));
+    fn spec_org(i: usize) -> &'static str {
+        if i == 7 {
+            "nsft"
+        } else {
+            "las"
+        }
+    }
+    for i in [0, 1, 2, 4, 7] {
+        let (id, org, at) = relay(i);
+        s.create_relay(id, org, None, at).await.unwrap();
+    }
+    for i in [0, 2, 7] {
+        s.set_relay_message(ids[i], "100", &format!("90{i}"), from)
+            .await
+            .unwrap();
+    }
+    let actor = Actor::new("d-1", "Sam");
+    s.set_relay_message(ids[4], "100", "904", from)
+        .await
+        .unwrap();
+    s.transition_relay(
+        ids[4],
+        RelayState::Open,
+        RelayState::Actioned,
+        &actor,
+        None,
+        from + h * 6,
+    )
+    .await
+    .unwrap();
+    let reply = |i: usize, template: &str, status, at| NewAutoReply {
+        post_id: ids[i],
+        org: "las".into(),
+        platform: Platform::Facebook,
+        author_id: format!("author-d{i}"),
+        template: template.into(),
+        text: String::new(),
+        status,
+        reason: None,
+        at,
+    };
+    for r in [
+        reply(2, "crisis", AutoReplyStatus::Sent, from + h * 2),
+        reply(3, "out_of_hours", AutoReplyStatus::Queued, from + h * 3),
+        reply(
+            4,
+            "complaint_signpost",
+            AutoReplyStatus::Suppressed,
+            from + h * 4,
+        ),
+        reply(5, "out_of_hours", AutoReplyStatus::Sent, from + h * 5),
+        reply(5, "ask_to_dm", AutoReplyStatus::Suppressed, from + h * 5),
+        reply(6, "out_of_hours", AutoReplyStatus::Sent, to),
+    ] {
+        s.record_auto_reply(&r).await.unwrap();
+    }
+
+    let f = s.digest_facts("las", from, to, 2).await.unwrap();
+    assert_eq!((f.org.as_str(), f.from, f.to), ("las", from, to));
+    assert_eq!(
+        f.posts, 5,
+        "d1–d5; d0 is before, d6 at the end, d7 another org's"
+    );
+    assert_eq!(
+        f.by_platform,
+        vec![(Platform::Facebook, 4), (Platform::X, 1)]
+    );
+    let cats: std::collections::BTreeMap<Category, u64> = f.by_category.iter().cloned().collect();
+    assert_eq!(
+        cats,
+        [
+            (Category::Abuse, 2),
+            (Category::Complaint, 1),
+            (Category::Crisis, 1)
+        ]
+        .into_iter()
+        .collect()
+    );
+    assert_eq!(f.by_category[0], (Category::Abuse, 2), "most first");
+    assert_eq!(
+        f.auto_replies,
+        vec![("out_of_hours".to_owned(), 2), ("crisis".to_owned(), 1)]
+    );
+    assert_eq!(f.auto_replies_queued, 1);
+    assert_eq!(f.suppressed_posts, 1, "d4 only: d5 got a reply");
+    assert_eq!(f.crisis_total, 1);
+    let crisis = &f.crisis[0];
+    assert_eq!(crisis.post_id, ids[2]);
+    assert_eq!(crisis.platform, Platform::X);
+    assert_eq!(crisis.author_handle, "@author-d2");
+    assert_eq!(crisis.categories, vec![Category::Crisis]);
+    assert_eq!(crisis.relay_state, Some(RelayState::Open));
+    assert_eq!(crisis.message_id.as_deref(), Some("902"));
+    assert_eq!(crisis.url.as_deref(), Some("https://facebook.example/d2"));
+    // Needs action now: d0 (before the window), d1 (pending), d2; d4 was
+    // actioned. The oldest two are listed.
+    assert_eq!(f.needs_action_total, 3);
+    let listed: Vec<i64> = f.needs_action.iter().map(|p| p.post_id).collect();
+    assert_eq!(listed, vec![ids[0], ids[1]]);
+    assert_eq!(f.needs_action[1].relay_state, Some(RelayState::Pending));
+    assert_eq!(f.needs_action[1].message_id, None);
+
+    // An empty window still reports what needs action.
+    let empty = s.digest_facts("las", to + h, to + h * 2, 5).await.unwrap();
+    assert_eq!(empty.posts, 0);
+    assert!(empty.by_platform.is_empty() && empty.by_category.is_empty());
+    assert!(empty.auto_replies.is_empty() && empty.crisis.is_empty());
+    assert_eq!(empty.needs_action_total, 3);
+    assert_eq!(empty.needs_action.len(), 3);
+    let other = s.digest_facts("imperial", from, to, 5).await.unwrap();
+    assert_eq!(
+        other,
+        signpost::store::DigestFacts {
+            org: "imperial".into(),
+            from,
+            to,
+            ..Default::default()
+        }
+    );
 }
 
 #[tokio::test]

@@ -4,8 +4,8 @@
 //! the embedded migrator, and every read and write of: posts and their
 //! classifications, Discord relays and their state, authors, the audit log,
 //! automatic replies, staffed-hours overrides, the durable job outbox,
-//! evidence snapshots, per-action claims and the resume cursors of inbound
-//! pollers.
+//! evidence snapshots, per-action claims, the resume cursors of inbound
+//! pollers, and the handover digest's read-only summaries.
 //! Nothing else in the crate talks SQL.
 //!
 //! # Backends
@@ -86,6 +86,7 @@ mod audit;
 mod authors;
 mod batch;
 mod cursors;
+mod digest;
 mod error;
 mod evidence;
 mod jobs;
@@ -109,6 +110,7 @@ pub use audit::{
 };
 pub use authors::{Author, AuthorHistory};
 pub use batch::PendingWrites;
+pub use digest::{DigestFacts, DigestPost};
 pub use error::{Result, StoreError};
 pub use evidence::{Claim, ClaimState, EvidenceRecord, NewEvidence, CLAIM_LEASE};
 pub use jobs::{Job, JobStatus, NewJob, DEFAULT_MAX_ATTEMPTS};
@@ -652,4 +654,11 @@ operations! {
     /// Sets an inbound source's resume point; write it in the same
     /// transaction as the posts it covers.
     fn set_cursor(source: &str, value: &str, at: DateTime<Utc>) -> () = cursors::set_cursor;
+
+    /// The handover digest's facts for `org` over `[from, to)`: posts by
+    /// platform and category, automatic replies, crisis posts (the first
+    /// `limit` listed), and the relays still needing action now (the
+    /// oldest `limit` listed).
+    fn digest_facts(org: &str, from: DateTime<Utc>, to: DateTime<Utc>, limit: u32) -> DigestFacts
+        = digest::digest_facts;
 }
