@@ -229,7 +229,7 @@ pub struct DrainStats {
 
 /// Why a request to Discord did not succeed.
 #[derive(Debug, Clone, PartialEq)]
-enum SendError {
+pub(crate) enum SendError {
     /// Connection error, timeout or 5xx: Discord is not there.
     Unavailable(String),
     /// A 429 asking for a wait longer than we hold a job for.
@@ -239,7 +239,7 @@ enum SendError {
 }
 
 impl SendError {
-    fn detail(&self) -> String {
+    pub(crate) fn detail(&self) -> String {
         match self {
             SendError::Unavailable(e) => format!("discord unavailable: {e}"),
             SendError::LongRateLimit(d) => format!("rate limited for {} s", d.as_secs()),
@@ -303,13 +303,124 @@ fn parse_priority(v: &Value) -> Priority {
 
 /// Backoff before retry `n` (1-based) while Discord is unreachable: 1 s,
 /// 2 s, 4 s … up to 60 s.
-fn outage_backoff(n: u32) -> Duration {
+pub(crate) fn outage_backoff(n: u32) -> Duration {
     Duration::seconds((1i64 << n.saturating_sub(1).min(6)).min(60))
 }
 
 /// Backoff before retrying a refused message: 30 s, 1 min, 2 min … 30 min.
-fn refusal_backoff(attempt: u32) -> Duration {
+pub(crate) fn refusal_backoff(attempt: u32) -> Duration {
     Duration::seconds((30i64 << attempt.saturating_sub(1).min(6)).min(1800))
+}
+
+/// Discord's REST API as the workers use it: serenity's `Http` builds each
+/// request (route, token, proxy base), reqwest sends it with a timeout.
+pub(crate) struct Rest {
+    http: Http,
+    client: reqwest::Client,
+}
+
+impl Rest {
+    /// A client posting with the bot `token` to `api_base`.
+    pub(crate) fn new(token: &str, api_base: &str) -> Result<Rest, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()?;
+        // serenity's ratelimiter sends straight to discord.com, ignoring the
+        // proxy (api_base), so it is off: pacing and 429s are handled here.
+        let http = HttpBuilder::new(token)
+            .client(client.clone())
+            .proxy(api_base.trim_end_matches('/'))
+            .ratelimiter_disabled(true)
+            .build();
+        Ok(Rest { http, client })
+    }
+
+    /// One request to `channel`, paced by `pacer` on `clock`; a 429 waits
+    /// its Retry-After (up to [`MAX_INLINE_RETRY_AFTER`]) and goes again.
+    pub(crate) async fn send(
+        &self,
+        clock: &dyn Clock,
+        pacer: &mut Pacer,
+        channel: u64,
+        route: Route<'_>,
+        method: LightMethod,
+        body: &Value,
+    ) -> Result<Value, SendError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| SendError::Refused {
+            status: 0,
+            message: format!("cannot encode the message: {e}"),
+        })?;
+        loop {
+            let mut now = clock.now();
+            while let Some(free) = pacer.wait_until(channel, now) {
+                clock.sleep((free - now).to_std().unwrap_or_default()).await;
+                now = clock.now();
+            }
+            pacer.record(channel, now);
+            let built = Request::new(route, method).body(Some(bytes.clone())).build(
+                &self.client,
+                self.http.token(),
+                self.http.proxy.as_deref(),
+            );
+            let request = match built.map(|b| b.build()) {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => {
+                    return Err(SendError::Refused {
+                        status: 0,
+                        message: format!("cannot build the request: {e}"),
+                    })
+                }
+                Err(e) => {
+                    return Err(SendError::Refused {
+                        status: 0,
+                        message: format!("cannot build the request: {e}"),
+                    })
+                }
+            };
+            let response = match self.client.execute(request).await {
+                Ok(r) => r,
+                Err(e) => return Err(SendError::Unavailable(e.to_string())),
+            };
+            let status = response.status();
+            let header_wait = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok());
+            let text = match response.text().await {
+                Ok(t) => t,
+                Err(e) => return Err(SendError::Unavailable(e.to_string())),
+            };
+            let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if status.is_success() {
+                return Ok(json);
+            }
+            if status.as_u16() == 429 {
+                let secs = header_wait
+                    .or_else(|| json["retry_after"].as_f64())
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .unwrap_or(1.0);
+                let wait = std::time::Duration::from_secs_f64(secs.min(86_400.0));
+                if wait > MAX_INLINE_RETRY_AFTER {
+                    return Err(SendError::LongRateLimit(wait));
+                }
+                tracing::debug!(channel, ?wait, "Discord rate limit: waiting");
+                clock.sleep(wait).await;
+                continue;
+            }
+            if status.is_server_error() {
+                return Err(SendError::Unavailable(format!("HTTP {status}")));
+            }
+            let message = json["message"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| text.chars().take(200).collect());
+            return Err(SendError::Refused {
+                status: status.as_u16(),
+                message,
+            });
+        }
+    }
 }
 
 /// The delivery worker. One per deployment: FIFO order across restarts
@@ -318,8 +429,7 @@ pub struct Worker {
     store: Store,
     pipeline: Arc<Pipeline>,
     discord: DiscordConfig,
-    http: Http,
-    client: reqwest::Client,
+    rest: Rest,
     clock: Arc<dyn Clock>,
     x_block_allowed: bool,
     pacer: Pacer,
@@ -340,23 +450,13 @@ impl Worker {
         x_block_allowed: bool,
         clock: Arc<dyn Clock>,
     ) -> Result<Worker, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()?;
-        // serenity's ratelimiter sends straight to discord.com, ignoring the
-        // proxy (api_base), so it is off: pacing and 429s are handled here.
-        let http = HttpBuilder::new(token)
-            .client(client.clone())
-            .proxy(discord.api_base.trim_end_matches('/'))
-            .ratelimiter_disabled(true)
-            .build();
+        let rest = Rest::new(token, &discord.api_base)?;
         let pacer = Pacer::new(discord.pacing.messages, discord.pacing.per_seconds);
         Ok(Worker {
             store,
             pipeline,
             discord,
-            http,
-            client,
+            rest,
             clock,
             x_block_allowed,
             pacer,
@@ -696,20 +796,7 @@ impl Worker {
         let Some(stored) = self.store.get_classification(post.id).await? else {
             return Ok(Err("post has no classification".into()));
         };
-        // Personal-data spans are not stored: find them again in the text.
-        let personal_spans = if org.mask_personal_data {
-            self.pipeline
-                .classifier
-                .classify(&Input {
-                    text: &p.text,
-                    org: Some(&p.org),
-                    at: Some(p.created_at),
-                    recent: &[],
-                })
-                .personal_spans
-        } else {
-            Vec::new()
-        };
+        let personal_spans = personal_spans(&self.pipeline, &p.org, &p.text, p.created_at);
         let acted_on: Vec<Category> =
             serde_json::from_value(payload["categories"].clone()).unwrap_or_default();
         let suggested: Vec<Action> =
@@ -798,82 +885,9 @@ impl Worker {
         method: LightMethod,
         body: &Value,
     ) -> Result<Value, SendError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| SendError::Refused {
-            status: 0,
-            message: format!("cannot encode the message: {e}"),
-        })?;
-        loop {
-            let mut now = self.clock.now();
-            while let Some(free) = self.pacer.wait_until(channel, now) {
-                self.clock
-                    .sleep((free - now).to_std().unwrap_or_default())
-                    .await;
-                now = self.clock.now();
-            }
-            self.pacer.record(channel, now);
-            let built = Request::new(route, method).body(Some(bytes.clone())).build(
-                &self.client,
-                self.http.token(),
-                self.http.proxy.as_deref(),
-            );
-            let request = match built.map(|b| b.build()) {
-                Ok(Ok(r)) => r,
-                Ok(Err(e)) => {
-                    return Err(SendError::Refused {
-                        status: 0,
-                        message: format!("cannot build the request: {e}"),
-                    })
-                }
-                Err(e) => {
-                    return Err(SendError::Refused {
-                        status: 0,
-                        message: format!("cannot build the request: {e}"),
-                    })
-                }
-            };
-            let response = match self.client.execute(request).await {
-                Ok(r) => r,
-                Err(e) => return Err(SendError::Unavailable(e.to_string())),
-            };
-            let status = response.status();
-            let header_wait = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok());
-            let text = match response.text().await {
-                Ok(t) => t,
-                Err(e) => return Err(SendError::Unavailable(e.to_string())),
-            };
-            let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-            if status.is_success() {
-                return Ok(json);
-            }
-            if status.as_u16() == 429 {
-                let secs = header_wait
-                    .or_else(|| json["retry_after"].as_f64())
-                    .filter(|s| s.is_finite() && *s >= 0.0)
-                    .unwrap_or(1.0);
-                let wait = std::time::Duration::from_secs_f64(secs.min(86_400.0));
-                if wait > MAX_INLINE_RETRY_AFTER {
-                    return Err(SendError::LongRateLimit(wait));
-                }
-                tracing::debug!(channel, ?wait, "Discord rate limit: waiting");
-                self.clock.sleep(wait).await;
-                continue;
-            }
-            if status.is_server_error() {
-                return Err(SendError::Unavailable(format!("HTTP {status}")));
-            }
-            let message = json["message"]
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| text.chars().take(200).collect());
-            return Err(SendError::Refused {
-                status: status.as_u16(),
-                message,
-            });
-        }
+        self.rest
+            .send(&*self.clock, &mut self.pacer, channel, route, method, body)
+            .await
     }
 
     /// Put the job back after a failed request.
@@ -998,9 +1012,51 @@ impl Worker {
     }
 }
 
+/// The byte ranges of personal data in a post's `text` when its org masks
+/// personal data (`mask_personal_data`), else none. The spans are not
+/// stored: the classifier finds them again in the text.
+pub fn personal_spans(
+    pipeline: &Pipeline,
+    org: &str,
+    text: &str,
+    created_at: DateTime<Utc>,
+) -> Vec<std::ops::Range<usize>> {
+    if !pipeline
+        .config
+        .orgs
+        .get(org)
+        .is_some_and(|o| o.mask_personal_data)
+    {
+        return Vec::new();
+    }
+    pipeline
+        .classifier
+        .classify(&Input {
+            text,
+            org: Some(org),
+            at: Some(created_at),
+            recent: &[],
+        })
+        .personal_spans
+}
+
+/// A post's text as the team sees it in Discord: personal data masked
+/// when its org says so, exactly as in its relay.
+pub fn shown_text(pipeline: &Pipeline, org: &str, text: &str, created_at: DateTime<Utc>) -> String {
+    let spans = personal_spans(pipeline, org, text, created_at);
+    if spans.is_empty() {
+        return text.to_owned();
+    }
+    classify::Classification {
+        personal_spans: spans,
+        ..classify::Classification::default()
+    }
+    .masked(text)
+}
+
 /// The id of a created message, from Discord's answer (snowflakes are
 /// never 0).
-fn message_id(v: &Value) -> Option<u64> {
+pub(crate) fn message_id(v: &Value) -> Option<u64> {
     let id = match &v["id"] {
         Value::String(s) => s.parse().ok(),
         Value::Number(n) => n.as_u64(),
