@@ -1,12 +1,13 @@
 //! `signpost run`: the Discord gateway bot (slash commands, button clicks,
-//! modals) plus the outbox worker that sends queued platform replies, until
-//! SIGTERM or Ctrl-C. The webhook server stays a separate process
-//! (`signpost serve`).
+//! modals) plus the outbox workers (queued platform replies, relays, and
+//! the handover digest with its scheduler), until SIGTERM or Ctrl-C. The
+//! webhook server stays a separate process (`signpost serve`).
 //!
 //! Shutdown: the shards disconnect (no new clicks arrive), clicks already
-//! being handled finish, the outbox worker finishes its current job and
-//! stops (queued jobs stay queued for the next start), then the store
-//! closes.
+//! being handled finish, each worker finishes its current job and stops
+//! (queued jobs stay queued for the next start; a digest whose opening
+//! passed while stopped is caught up at the next start if recent), then
+//! the store closes.
 
 use crate::bot::{build_client, build_http, Clicks, Data};
 use crate::config::discord::DiscordConfig;
@@ -69,6 +70,20 @@ pub fn run(config_dir: &Path, db: &str) -> anyhow::Result<ExitCode> {
             platforms_config.x.block_allowed,
             Arc::new(crate::discord::delivery::SystemClock),
         )?;
+        // Handover digests: queued at each opening, posted to the relay channel.
+        let digests = crate::discord::handover::DigestWorker::new(
+            store.clone(),
+            pipeline.clone(),
+            (*discord).clone(),
+            &token,
+            Arc::new(crate::discord::delivery::SystemClock),
+        )?;
+        let digest_scheduler = crate::discord::handover::Scheduler::new(
+            store.clone(),
+            pipeline.clone(),
+            (*discord).clone(),
+            Arc::new(crate::discord::delivery::SystemClock),
+        );
         let http = build_http(&token, &discord.api_base, application_id);
         let make_data = {
             let (store, platforms, discord, in_flight) = (
@@ -90,7 +105,9 @@ pub fn run(config_dir: &Path, db: &str) -> anyhow::Result<ExitCode> {
             platforms,
             stop_rx.clone(),
         ));
-        let relays = tokio::spawn(delivery.run(stop_rx));
+        let relays = tokio::spawn(delivery.run(stop_rx.clone()));
+        let scheduler = tokio::spawn(digest_scheduler.run(stop_rx.clone()));
+        let digests = tokio::spawn(digests.run(stop_rx));
         let shards = client.shard_manager.clone();
         tokio::spawn(async move {
             shutdown_signal().await;
@@ -107,6 +124,8 @@ pub fn run(config_dir: &Path, db: &str) -> anyhow::Result<ExitCode> {
         let _ = stop_tx.send(true);
         let _ = outbox.await;
         let _ = relays.await;
+        let _ = scheduler.await;
+        let _ = digests.await;
         store.close().await;
         match result {
             Ok(()) => {

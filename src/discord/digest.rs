@@ -151,7 +151,11 @@ fn crisis_line(i: usize, p: &DigestPost, v: &DigestView<'_>) -> String {
 }
 
 fn needs_action_line(p: &DigestPost, v: &DigestView<'_>) -> String {
-    let cats: Vec<&str> = p.categories.iter().map(|c| c.as_str()).collect();
+    let cats: Vec<String> = p
+        .categories
+        .iter()
+        .map(|c| c.as_str().replace('_', " "))
+        .collect();
     let what = if cats.is_empty() {
         "flagged".to_owned()
     } else {

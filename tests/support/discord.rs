@@ -1,6 +1,6 @@
 //! A wiremock Discord REST API for the bot tests and the click bench: it
 //! answers interaction callbacks, interaction webhooks (follow-ups and
-//! `@original` edits), channel message edits and guild command
+//! `@original` edits), channel messages (posts and edits) and guild command
 //! registration, and checks every request body the bot sent against
 //! Discord's OpenAPI spec (`$DISCORD_OPENAPI_SPEC`) and the limits the spec
 //! leaves out.
@@ -53,6 +53,11 @@ pub async fn mount(server: &MockServer) {
         .await;
     Mock::given(method("POST"))
         .and(path_regex(r"^/api/v10/webhooks/\d+/[^/]+$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(message_json()))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/api/v10/channels/\d+/messages$"))
         .respond_with(ResponseTemplate::new(200).set_body_json(message_json()))
         .mount(server)
         .await;
@@ -159,6 +164,9 @@ pub fn schema_for(s: &Sent) -> Option<&'static str> {
     }
     if p.starts_with("/api/v10/channels/") && s.method == "PATCH" {
         return Some("MessageEditRequestPartial");
+    }
+    if p.starts_with("/api/v10/channels/") && s.method == "POST" {
+        return Some("MessageCreateRequest");
     }
     None
 }
