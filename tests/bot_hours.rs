@@ -433,11 +433,13 @@ fn until_suggestions_follow_what_is_typed() {
 
 fn hours_command(seq: u64, id: u64, token: &str, roles: &[u64], options: Value) -> Value {
     gateway::command(
-        seq,
-        id,
-        token,
-        NSFT_GUILD,
-        NSFT_CHANNEL,
+        gateway::Invoke {
+            seq,
+            interaction_id: id,
+            token,
+            guild: NSFT_GUILD,
+            channel: NSFT_CHANNEL,
+        },
         gateway::member(501, "Sam", roles),
         "hours",
         json!([{"name": "now", "type": 1, "options": options}]),

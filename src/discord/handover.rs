@@ -266,11 +266,11 @@ pub enum DigestStep {
     Idle,
     /// Discord was unreachable; nothing is claimed before `until`.
     Waiting { until: DateTime<Utc> },
-    /// The digest was posted.
+    /// The digest was posted (`message_id` as Discord answered it).
     Posted {
         org: String,
         channel_id: u64,
-        message_id: u64,
+        message_id: Option<u64>,
     },
     /// A transient failure; the job is back in the queue from `at`.
     Retry { org: String, at: DateTime<Utc> },
@@ -405,7 +405,7 @@ impl DigestWorker {
         Ok(DigestStep::Posted {
             org,
             channel_id: channel,
-            message_id: message.unwrap_or_default(),
+            message_id: message,
         })
     }
 

@@ -111,26 +111,29 @@ pub fn member(user_id: u64, name: &str, roles: &[u64]) -> Value {
     })
 }
 
-/// An INTERACTION_CREATE for an application (slash) command with
-/// `options` (Discord's nested option objects) as sequence number `seq`.
-pub fn command(
-    seq: u64,
-    interaction_id: u64,
-    token: &str,
-    guild: u64,
-    channel: u64,
-    member: Value,
-    name: &str,
-    options: Value,
-) -> Value {
-    json!({"op": 0, "s": seq, "t": "INTERACTION_CREATE", "d": {
-        "id": interaction_id.to_string(),
+/// Where and how an interaction arrives.
+#[derive(Debug, Clone, Copy)]
+pub struct Invoke<'a> {
+    /// The gateway sequence number.
+    pub seq: u64,
+    pub interaction_id: u64,
+    pub token: &'a str,
+    pub guild: u64,
+    pub channel: u64,
+}
+
+/// An INTERACTION_CREATE for an application (slash) command `name` with
+/// `options` (Discord's nested option objects).
+pub fn command(at: Invoke<'_>, member: Value, name: &str, options: Value) -> Value {
+    let guild = at.guild;
+    json!({"op": 0, "s": at.seq, "t": "INTERACTION_CREATE", "d": {
+        "id": at.interaction_id.to_string(),
         "application_id": fake::APP_ID.to_string(),
         "type": 2,
-        "token": token,
+        "token": at.token,
         "version": 1,
         "guild_id": guild.to_string(),
-        "channel_id": channel.to_string(),
+        "channel_id": at.channel.to_string(),
         "member": member,
         "data": {"id": "950000000000000009", "name": name, "type": 1, "options": options},
         "app_permissions": "2147483647",
