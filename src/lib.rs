@@ -14,6 +14,7 @@
 pub mod actions;
 pub mod bot;
 pub mod category;
+pub mod chart;
 pub mod classify;
 pub mod cli;
 pub mod config;
@@ -26,5 +27,6 @@ pub mod outbox;
 pub mod pipeline;
 pub mod platforms;
 pub mod replies;
+pub mod stats;
 pub mod store;
 pub mod webhook;

@@ -38,6 +38,11 @@ const SQLITE: &[Migration] = &[
         name: "evidence",
         sql: include_str!("../../migrations/sqlite/0003_evidence.sql"),
     },
+    Migration {
+        version: 5,
+        name: "reports",
+        sql: include_str!("../../migrations/sqlite/0005_reports.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -55,6 +60,11 @@ const POSTGRES: &[Migration] = &[
         version: 3,
         name: "evidence",
         sql: include_str!("../../migrations/postgres/0003_evidence.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "reports",
+        sql: include_str!("../../migrations/postgres/0005_reports.sql"),
     },
 ];
 
