@@ -10,6 +10,8 @@
 //!   tamper-evident audit log;
 //! - [`actions`] carries out a team member's decision through [`platforms`]
 //!   (one client per social platform), keeping [`evidence`] first.
+//!
+//! [`chart`] draws the PNG attached to the supervisors' `/stats` answer.
 
 pub mod actions;
 pub mod bot;
