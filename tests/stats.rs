@@ -105,7 +105,8 @@ impl Seed<'_> {
             .transition_relay(post_id, RelayState::Pending, state, &actor, None, at)
             .await
             .expect("transition");
-        self.audit(post_id, org, who, action, AuditOutcome::Ok, at).await;
+        self.audit(post_id, org, who, action, AuditOutcome::Ok, at)
+            .await;
     }
 
     async fn audit(
@@ -169,81 +170,234 @@ async fn seed(store: &Store) -> Vec<i64> {
     let mut ids = Vec::new();
     // In hours, handled two minutes later (Tue 13 Jan 2026, GMT).
     let a = s
-        .post("las", Platform::X, "troll", "you useless idiot", "2026-01-13T10:00:00Z", ABUSE, &["abuse.insult"])
+        .post(
+            "las",
+            Platform::X,
+            "troll",
+            "you useless idiot",
+            "2026-01-13T10:00:00Z",
+            ABUSE,
+            &["abuse.insult"],
+        )
         .await;
     s.act(a, "las", "Sam", "hide", "2026-01-13T10:02:00Z").await;
     ids.push(a);
     // Friday 23:00, handled Monday 09:10: ten monitored minutes.
     let b = s
-        .post("las", Platform::X, "troll", "idiots, the lot of you", "2026-01-16T23:00:00Z", ABUSE, &["abuse.insult"])
+        .post(
+            "las",
+            Platform::X,
+            "troll",
+            "idiots, the lot of you",
+            "2026-01-16T23:00:00Z",
+            ABUSE,
+            &["abuse.insult"],
+        )
         .await;
     s.act(b, "las", "Sam", "hide", "2026-01-19T09:10:00Z").await;
     ids.push(b);
     // Friday 17:20 GMT before the clocks go forward (Sun 29 March 2026),
     // handled Monday 09:05 BST (08:05Z): 10 + 5 = 15 minutes.
     let c = s
-        .post("las", Platform::Facebook, "troll", "you lot are idiots", "2026-03-27T17:20:00Z", ABUSE, &["abuse.insult"])
+        .post(
+            "las",
+            Platform::Facebook,
+            "troll",
+            "you lot are idiots",
+            "2026-03-27T17:20:00Z",
+            ABUSE,
+            &["abuse.insult"],
+        )
         .await;
-    s.act(c, "las", "Alex", "dismiss", "2026-03-30T08:05:00Z").await;
+    s.act(c, "las", "Alex", "dismiss", "2026-03-30T08:05:00Z")
+        .await;
     ids.push(c);
     // Maundy Thursday 17:00 BST (16:00Z); Good Friday and Easter Monday are
     // bank holidays; handled Tuesday 7 April 09:30 BST: 30 + 30 = 60.
     let d = s
-        .post("las", Platform::Facebook, "carer", "my mum waited 14 hours, disgraceful", "2026-04-02T16:00:00Z", &[Category::Complaint], &["complaint.wait"])
+        .post(
+            "las",
+            Platform::Facebook,
+            "carer",
+            "my mum waited 14 hours, disgraceful",
+            "2026-04-02T16:00:00Z",
+            &[Category::Complaint],
+            &["complaint.wait"],
+        )
         .await;
-    s.act(d, "las", "Alex", "signpost_complaints", "2026-04-07T08:30:00Z").await;
+    s.act(
+        d,
+        "las",
+        "Alex",
+        "signpost_complaints",
+        "2026-04-07T08:30:00Z",
+    )
+    .await;
     ids.push(d);
     // In hours, five hours later: 300 minutes.
     let e = s
-        .post("las", Platform::X, "spammer", "buy followers now", "2026-01-14T11:00:00Z", &[Category::Spam], &["spam.followers"])
+        .post(
+            "las",
+            Platform::X,
+            "spammer",
+            "buy followers now",
+            "2026-01-14T11:00:00Z",
+            &[Category::Spam],
+            &["spam.followers"],
+        )
         .await;
-    s.act(e, "las", "Sam", "delete", "2026-01-14T16:00:00Z").await;
+    s.act(e, "las", "Sam", "delete", "2026-01-14T16:00:00Z")
+        .await;
     ids.push(e);
     // Still open: arrived Monday 2 March 10:00, nobody acted.
     let f = s
-        .post("las", Platform::X, "angry", "I know where you live", "2026-03-02T10:00:00Z", &[Category::Threat, Category::Abuse], &["threat.location", "abuse.insult"])
+        .post(
+            "las",
+            Platform::X,
+            "angry",
+            "I know where you live",
+            "2026-03-02T10:00:00Z",
+            &[Category::Threat, Category::Abuse],
+            &["threat.location", "abuse.insult"],
+        )
         .await;
     ids.push(f);
     // Clean posts: counted inbound, never flagged.
-    for (i, at) in ["2026-01-13T12:00:00Z", "2026-02-10T12:00:00Z", "2026-03-10T12:00:00Z"]
-        .iter()
-        .enumerate()
+    for (i, at) in [
+        "2026-01-13T12:00:00Z",
+        "2026-02-10T12:00:00Z",
+        "2026-03-10T12:00:00Z",
+    ]
+    .iter()
+    .enumerate()
     {
-        s.post("las", Platform::Mastodon, &format!("fan{i}"), "thank you for your help", at, &[], &[])
-            .await;
+        s.post(
+            "las",
+            Platform::Mastodon,
+            &format!("fan{i}"),
+            "thank you for your help",
+            at,
+            &[],
+            &[],
+        )
+        .await;
     }
     // Another trust's post: never in LAS's figures.
     let other = s
-        .post("nsft", Platform::X, "troll", "idiot", "2026-01-13T10:00:00Z", ABUSE, &["abuse.insult"])
+        .post(
+            "nsft",
+            Platform::X,
+            "troll",
+            "idiot",
+            "2026-01-13T10:00:00Z",
+            ABUSE,
+            &["abuse.insult"],
+        )
         .await;
-    s.act(other, "nsft", "Pat", "hide", "2026-01-13T10:01:00Z").await;
+    s.act(other, "nsft", "Pat", "hide", "2026-01-13T10:01:00Z")
+        .await;
 
     // A failed attempt, and a refused click (not a post action).
-    s.audit(f, "las", "Sam", "report", AuditOutcome::Failed("platform said no".into()), utc("2026-03-02T10:05:00Z"))
-        .await;
-    s.audit(f, "las", "Jo", "click.refused", AuditOutcome::Ok, utc("2026-03-02T10:06:00Z"))
-        .await;
+    s.audit(
+        f,
+        "las",
+        "Sam",
+        "report",
+        AuditOutcome::Failed("platform said no".into()),
+        utc("2026-03-02T10:05:00Z"),
+    )
+    .await;
+    s.audit(
+        f,
+        "las",
+        "Jo",
+        "click.refused",
+        AuditOutcome::Ok,
+        utc("2026-03-02T10:06:00Z"),
+    )
+    .await;
 
     // Auto-replies: two out-of-hours sent, two suppressed for the same
     // reason at different times, one queued, a crisis reply, a team crisis
     // signpost, an action notice.
-    s.reply(b, "las", "out_of_hours", AutoReplyStatus::Sent, None, "2026-01-16T23:00:01Z").await;
-    s.reply(c, "las", "out_of_hours", AutoReplyStatus::Sent, None, "2026-03-27T17:31:00Z").await;
+    s.reply(
+        b,
+        "las",
+        "out_of_hours",
+        AutoReplyStatus::Sent,
+        None,
+        "2026-01-16T23:00:01Z",
+    )
+    .await;
+    s.reply(
+        c,
+        "las",
+        "out_of_hours",
+        AutoReplyStatus::Sent,
+        None,
+        "2026-03-27T17:31:00Z",
+    )
+    .await;
     for at in ["2026-01-16T23:30:00Z", "2026-01-17T09:00:00Z"] {
         let why = format!(
             "author already had an automatic reply at {} in this closed period",
             utc("2026-01-16T23:00:01Z").to_rfc3339()
         );
-        s.reply(b, "las", "out_of_hours", AutoReplyStatus::Suppressed, Some(&why), at).await;
-    }
-    s.reply(d, "las", "clinical_signpost", AutoReplyStatus::Queued, None, "2026-04-02T16:00:01Z").await;
-    s.reply(f, "las", "crisis", AutoReplyStatus::Sent, None, "2026-03-02T10:00:01Z").await;
-    s.reply(f, "las", "crisis", AutoReplyStatus::Sent, Some("signpost_crisis by Sam"), "2026-03-02T10:03:00Z")
+        s.reply(
+            b,
+            "las",
+            "out_of_hours",
+            AutoReplyStatus::Suppressed,
+            Some(&why),
+            at,
+        )
         .await;
-    s.reply(a, "las", "action_notice", AutoReplyStatus::Sent, None, "2026-01-13T10:02:01Z").await;
+    }
+    s.reply(
+        d,
+        "las",
+        "clinical_signpost",
+        AutoReplyStatus::Queued,
+        None,
+        "2026-04-02T16:00:01Z",
+    )
+    .await;
+    s.reply(
+        f,
+        "las",
+        "crisis",
+        AutoReplyStatus::Sent,
+        None,
+        "2026-03-02T10:00:01Z",
+    )
+    .await;
+    s.reply(
+        f,
+        "las",
+        "crisis",
+        AutoReplyStatus::Sent,
+        Some("signpost_crisis by Sam"),
+        "2026-03-02T10:03:00Z",
+    )
+    .await;
+    s.reply(
+        a,
+        "las",
+        "action_notice",
+        AutoReplyStatus::Sent,
+        None,
+        "2026-01-13T10:02:01Z",
+    )
+    .await;
 
-    store.add_strike(Platform::X, "id-troll").await.expect("strike");
-    store.add_strike(Platform::X, "id-troll").await.expect("strike");
+    store
+        .add_strike(Platform::X, "id-troll")
+        .await
+        .expect("strike");
+    store
+        .add_strike(Platform::X, "id-troll")
+        .await
+        .expect("strike");
     ids
 }
 
@@ -252,7 +406,8 @@ fn scope() -> ReportScope {
         org: "las".into(),
         platform: None,
         from: utc("2026-01-01T00:00:00Z"),
-        to: utc("2026-05-01T00:00:00Z"),
+        // Local midnight (BST) at the end of 30 April: 120 whole days.
+        to: utc("2026-04-30T23:00:00Z"),
     }
 }
 
@@ -260,12 +415,18 @@ async fn known_answers(db: TestDb) {
     seed(&db.store).await;
     let p = pipeline();
     let now = utc("2026-05-01T00:00:00Z");
-    let s = stats::report(&db.store, &p, &scope(), now).await.expect("report");
+    let s = stats::report(&db.store, &p, &scope(), now)
+        .await
+        .expect("report");
 
     assert_eq!(s.inbound.total, 9);
     assert_eq!(
         s.inbound.by_platform,
-        vec![(Platform::Facebook, 2), (Platform::X, 4), (Platform::Mastodon, 3)]
+        vec![
+            (Platform::X, 4),
+            (Platform::Mastodon, 3),
+            (Platform::Facebook, 2)
+        ]
     );
     assert_eq!(s.flagged.total, 6);
     assert_eq!(s.flagged.relayed, 6);
@@ -329,7 +490,10 @@ async fn known_answers(db: TestDb) {
 
     assert_eq!(s.repeat_offenders.len(), 1);
     let o = &s.repeat_offenders[0];
-    assert_eq!((o.handle.as_str(), o.flagged_posts, o.strikes), ("troll", 3, 2));
+    assert_eq!(
+        (o.handle.as_str(), o.flagged_posts, o.strikes),
+        ("troll", 2, 2)
+    );
 
     let rules: Vec<(&str, u64, u64, u64)> = s
         .rules
@@ -366,7 +530,9 @@ async fn known_answers(db: TestDb) {
         platform: Some(Platform::Facebook),
         ..scope()
     };
-    let f = stats::report(&db.store, &p, &x_only, now).await.expect("report");
+    let f = stats::report(&db.store, &p, &x_only, now)
+        .await
+        .expect("report");
     assert_eq!(f.inbound.total, 2);
     assert_eq!(f.flagged.total, 2);
     assert_eq!(f.response.median_minutes, Some(15.0));
@@ -374,13 +540,16 @@ async fn known_answers(db: TestDb) {
 
     // The embed fits Discord's limits and carries the figures.
     let e = render::stats_embed(&s, chrono_tz::Europe::London, "custom", Some("stats.png"));
-    assert!(signpost::discord::limits::violations(&serde_json::json!({"embeds": [e.to_json()]})).is_empty());
+    assert!(
+        signpost::discord::limits::violations(&serde_json::json!({"embeds": [e.to_json()]}))
+            .is_empty()
+    );
     let text = serde_json::to_string(&e).expect("json");
     assert!(text.contains("Median 15 min"), "{text}");
     assert!(text.contains("p90 5 h 00 min"), "{text}");
     let t = render::stats_text(&s, chrono_tz::Europe::London, "custom");
     assert!(t.contains("Inbound 9"), "{t}");
-    assert!(t.contains("troll (x) · 3 flagged · 2 strikes"), "{t}");
+    assert!(t.contains("troll (x) · 2 flagged · 2 strikes"), "{t}");
 }
 
 #[tokio::test]
@@ -406,8 +575,17 @@ async fn response_target(db: TestDb) {
     assert_eq!((s.response.within_target, s.response.missed_target), (4, 2));
     assert_eq!(s.response.share_within_target, Some(4.0 / 6.0));
     // Just after the open post arrived it is not due yet.
-    let early = stats::compute(&scope(), &facts, &view, Some(1), utc("2026-03-02T10:30:00Z"));
-    assert_eq!((early.response.within_target, early.response.missed_target), (4, 1));
+    let early = stats::compute(
+        &scope(),
+        &facts,
+        &view,
+        Some(1),
+        utc("2026-03-02T10:30:00Z"),
+    );
+    assert_eq!(
+        (early.response.within_target, early.response.missed_target),
+        (4, 1)
+    );
 }
 
 #[tokio::test]
@@ -424,14 +602,27 @@ async fn response_target_postgres() {
 /// 18:00 handled at 18:30 during an extension took 30 minutes, not the
 /// 0 of a closed evening.
 async fn overrides_count_as_monitored_time(db: TestDb) {
-    let mut s = Seed { store: &db.store, n: 0 };
+    let mut s = Seed {
+        store: &db.store,
+        n: 0,
+    };
     let a = s
-        .post("las", Platform::X, "troll", "idiot", "2026-01-13T18:00:00Z", ABUSE, &["abuse.insult"])
+        .post(
+            "las",
+            Platform::X,
+            "troll",
+            "idiot",
+            "2026-01-13T18:00:00Z",
+            ABUSE,
+            &["abuse.insult"],
+        )
         .await;
     s.act(a, "las", "Sam", "hide", "2026-01-13T18:30:00Z").await;
     let p = pipeline();
     let now = utc("2026-05-01T00:00:00Z");
-    let before = stats::report(&db.store, &p, &scope(), now).await.expect("report");
+    let before = stats::report(&db.store, &p, &scope(), now)
+        .await
+        .expect("report");
     // Closed evening: the clock runs from 09:00 next day, and the action
     // came before that.
     assert_eq!(before.response.median_minutes, Some(0.0));
@@ -448,7 +639,9 @@ async fn overrides_count_as_monitored_time(db: TestDb) {
         })
         .await
         .expect("override");
-    let after = stats::report(&db.store, &p, &scope(), now).await.expect("report");
+    let after = stats::report(&db.store, &p, &scope(), now)
+        .await
+        .expect("report");
     assert_eq!(after.response.median_minutes, Some(30.0));
 }
 
@@ -458,10 +651,21 @@ async fn overrides_count_as_monitored_time_sqlite() {
 }
 
 async fn export_is_escaped_masked_and_audited(db: TestDb) {
-    let mut s = Seed { store: &db.store, n: 0 };
+    let mut s = Seed {
+        store: &db.store,
+        n: 0,
+    };
     let text = "Line one, with \"quotes\"\nline two: call me on 07700 900123";
     let a = s
-        .post("las", Platform::X, "=cmd|' /C calc'!A0", text, "2026-01-13T10:00:00Z", ABUSE, &["abuse.insult"])
+        .post(
+            "las",
+            Platform::X,
+            "=cmd|' /C calc'!A0",
+            text,
+            "2026-01-13T10:00:00Z",
+            ABUSE,
+            &["abuse.insult"],
+        )
         .await;
     s.act(a, "las", "Sam", "hide", "2026-01-13T10:02:00Z").await;
     let p = pipeline();
@@ -479,7 +683,9 @@ async fn export_is_escaped_masked_and_audited(db: TestDb) {
         max_bytes: None,
     };
     let mut out = Vec::new();
-    let summary = export_csv(&db.store, &p, &q, &mut out, by).await.expect("export");
+    let summary = export_csv(&db.store, &p, &q, &mut out, by)
+        .await
+        .expect("export");
     let csv = String::from_utf8(out).expect("utf8");
     assert_eq!(summary.rows, 1);
     assert_eq!(summary.bytes as usize, csv.len());
@@ -487,7 +693,10 @@ async fn export_is_escaped_masked_and_audited(db: TestDb) {
     assert!(lines.next().unwrap().starts_with("id,at_utc,org,post_id"));
     // The text is quoted, its quotes doubled, its line break kept; the
     // phone number masked (LAS masks personal data); the handle defused.
-    assert!(csv.contains("\"Line one, with \"\"quotes\"\"\nline two: call me on "), "{csv}");
+    assert!(
+        csv.contains("\"Line one, with \"\"quotes\"\"\nline two: call me on "),
+        "{csv}"
+    );
     assert!(!csv.contains("07700 900123"), "{csv}");
     assert!(csv.contains(",'=cmd|' /C calc'!A0,"), "{csv}");
     assert!(csv.contains(",\"breaks rule 3, \"\"abuse\"\"\","), "{csv}");
@@ -515,9 +724,15 @@ async fn export_is_escaped_masked_and_audited(db: TestDb) {
         max_bytes: Some(200),
         ..by
     };
-    let err = export_csv(&db.store, &p, &q, &mut out, small).await.unwrap_err();
+    let err = export_csv(&db.store, &p, &q, &mut out, small)
+        .await
+        .unwrap_err();
     assert!(matches!(err, ExportError::TooLarge { .. }), "{err}");
-    let after = db.store.audit_rows(&AuditFilter::default()).await.expect("audit");
+    let after = db
+        .store
+        .audit_rows(&AuditFilter::default())
+        .await
+        .expect("audit");
     assert_eq!(after.len(), rows.len());
 }
 
@@ -542,30 +757,61 @@ async fn timelines_and_history(db: TestDb) {
     .expect("find")
     .expect("post");
     assert_eq!(post.id, ids[1]);
-    let t = stats::gather::post_timeline(&db.store, post).await.expect("timeline");
-    let e = stats::timeline::post_timeline_embed(&t, "idiots, the lot of you", chrono_tz::Europe::London);
+    let t = stats::gather::post_timeline(&db.store, post)
+        .await
+        .expect("timeline");
+    let e = stats::timeline::post_timeline_embed(
+        &t,
+        "idiots, the lot of you",
+        chrono_tz::Europe::London,
+    );
     let lines: Vec<&str> = e.description.lines().collect();
     assert!(lines[0].contains("posted by troll on x"), "{lines:?}");
     assert!(lines[1].contains("arrived in Signpost"), "{lines:?}");
-    assert!(e.description.contains("**hide** by Sam"), "{}", e.description);
-    assert!(e.description.contains("out of hours reply sent"), "{}", e.description);
+    assert!(
+        e.description.contains("**hide** by Sam"),
+        "{}",
+        e.description
+    );
+    assert!(
+        e.description.contains("out of hours reply sent"),
+        "{}",
+        e.description
+    );
     assert!(e.total_chars() <= 6000);
 
     let records = stats::gather::author_history(&db.store, &p, "las", "@troll")
         .await
         .expect("history");
-    assert_eq!(records.len(), 1);
-    assert_eq!(records[0].total_posts, 3);
+    // "troll" on X (two posts) and on Facebook (one): busiest first.
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].author.platform, Platform::X);
+    assert_eq!(records[0].total_posts, 2);
     assert_eq!(records[0].author.strikes, 2);
+    assert_eq!(records[1].author.platform, Platform::Facebook);
     let e = stats::timeline::history_embed("las", &records, chrono_tz::Europe::London);
-    assert!(e.description.starts_with("3 posts to las"), "{}", e.description);
+    assert!(
+        e.description.starts_with("2 posts to las"),
+        "{}",
+        e.description
+    );
+    assert!(e.description.contains("Strikes 2"), "{}", e.description);
     let actions = &e.fields[1].value;
-    assert!(actions.contains("hide on #") && actions.contains("dismiss on #"), "{actions}");
+    assert_eq!(actions.matches("hide on #").count(), 2, "{actions}");
+    assert!(actions.contains("by Sam"), "{actions}");
+    assert_eq!(e.fields[2].name, "Same handle elsewhere");
+    assert!(
+        e.fields[2].value.contains("facebook, 1 post)"),
+        "{}",
+        e.fields[2].value
+    );
     // Nobody of that name: no records.
-    assert!(stats::gather::author_history(&db.store, &p, "las", "nobody")
-        .await
-        .expect("history")
-        .is_empty());
+    assert!(
+        stats::gather::author_history(&db.store, &p, "las", "nobody")
+            .await
+            .expect("history")
+            .is_empty()
+    );
     assert_eq!(
         db.store.handles_starting("tr", 10).await.expect("handles"),
         vec!["troll".to_owned()]

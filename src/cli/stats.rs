@@ -28,7 +28,13 @@ pub struct Selection<'a> {
 fn window(
     pipeline: &Pipeline,
     sel: &Selection<'_>,
-) -> anyhow::Result<(Period, chrono_tz::Tz, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>)> {
+) -> anyhow::Result<(
+    Period,
+    chrono_tz::Tz,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+)> {
     let schedule = pipeline.schedule(sel.org).with_context(|| {
         format!(
             "unknown org `{}`; configured: {}",
@@ -70,7 +76,11 @@ pub async fn run_stats(
     store.close().await;
     let report = report?;
     if let Some(path) = chart {
-        let title = format!("{}: flagged and actioned per day ({})", sel.org, period.label());
+        let title = format!(
+            "{}: flagged and actioned per day ({})",
+            sel.org,
+            period.label()
+        );
         let png = crate::chart::render_png(&title, &report.daily)?;
         std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))?;
     }
@@ -79,7 +89,11 @@ pub async fn run_stats(
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else {
-        write!(out, "{}", stats::render::stats_text(&report, tz, &period.label()))?;
+        write!(
+            out,
+            "{}",
+            stats::render::stats_text(&report, tz, &period.label())
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -240,9 +240,11 @@ pub fn compute(
     now: DateTime<Utc>,
 ) -> Stats {
     let tz = schedule.schedule().timezone();
+    let mut by_platform = facts.inbound.clone();
+    by_platform.sort_by_key(|(p, n)| (std::cmp::Reverse(*n), *p));
     let inbound = Volume {
         total: facts.inbound.iter().map(|(_, n)| n).sum(),
-        by_platform: facts.inbound.clone(),
+        by_platform,
     };
 
     // Flagged, by category.

@@ -340,8 +340,11 @@ pub fn history_embed(org: &str, records: &[AuthorRecord], tz: Tz) -> Embed {
             .iter()
             .map(|r| {
                 format!(
-                    "{} ({}, {} posts)",
-                    r.author.author_id, r.author.platform, r.total_posts
+                    "{} ({}, {} post{})",
+                    r.author.author_id,
+                    r.author.platform,
+                    r.total_posts,
+                    if r.total_posts == 1 { "" } else { "s" }
                 )
             })
             .collect();

@@ -11,8 +11,7 @@ use crate::stats::timeline::{history_embed, post_timeline_embed, PostRef};
 #[poise::command(slash_command, guild_only)]
 pub async fn audit(
     ctx: Context<'_>,
-    #[description = "Signpost post id (#42), platform:id (x:1790…) or the post's URL"]
-    post: String,
+    #[description = "Signpost post id (#42), platform:id (x:1790…) or the post's URL"] post: String,
     #[description = "Post the answer in the channel for everyone (default: only you)"]
     public: Option<bool>,
 ) -> Result<(), Error> {

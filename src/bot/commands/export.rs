@@ -31,8 +31,9 @@ pub async fn export(
     #[description = "Which trust (if you supervise more than one)"]
     #[autocomplete = "super::autocomplete_org"]
     org: Option<String>,
-    #[description = "Post the file in the channel for everyone (default: only you)"]
-    public: Option<bool>,
+    #[description = "Post the file in the channel for everyone (default: only you)"] public: Option<
+        bool,
+    >,
 ) -> Result<(), Error> {
     let public = public.unwrap_or(false);
     let caller = Caller::of(ctx).await;
@@ -59,16 +60,17 @@ pub async fn export(
         now,
         max_bytes: Some(MAX_ATTACHMENT),
     };
-    let summary = match export_csv(&data.clicks.store, &data.clicks.pipeline, &q, &mut csv, by).await {
-        Ok(s) => s,
-        Err(ExportError::TooLarge { rows, .. }) => {
-            return Err(user_error(format!(
+    let summary =
+        match export_csv(&data.clicks.store, &data.clicks.pipeline, &q, &mut csv, by).await {
+            Ok(s) => s,
+            Err(ExportError::TooLarge { rows, .. }) => {
+                return Err(user_error(format!(
                 "That export is too big for Discord (over {rows} rows). Choose a shorter period, \
                  or run `signpost export` on the server."
             )))
-        }
-        Err(e) => return Err(e.into()),
-    };
+            }
+            Err(e) => return Err(e.into()),
+        };
     let file = format!(
         "signpost-audit-{org}-{}-to-{}.csv",
         from.with_timezone(&tz).format("%Y%m%d"),

@@ -106,7 +106,14 @@ pub async fn stats(
         from,
         to,
     };
-    let (embed_spec, png) = answer(&data.clicks.store, &data.clicks.pipeline, &scope, &period.label(), now).await?;
+    let (embed_spec, png) = answer(
+        &data.clicks.store,
+        &data.clicks.pipeline,
+        &scope,
+        &period.label(),
+        now,
+    )
+    .await?;
     ctx.send(
         reply(public)
             .embed(embed(&embed_spec))
@@ -135,5 +142,8 @@ pub async fn answer(
     let png = tokio::task::spawn_blocking(move || crate::chart::render_png(&title, &days))
         .await
         .map_err(|e| Box::new(e) as Error)??;
-    Ok((stats::render::stats_embed(&report, tz, label, Some(CHART_FILE)), png))
+    Ok((
+        stats::render::stats_embed(&report, tz, label, Some(CHART_FILE)),
+        png,
+    ))
 }
