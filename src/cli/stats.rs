@@ -25,16 +25,16 @@ pub struct Selection<'a> {
     pub at: Option<DateTime<Utc>>,
 }
 
-fn window(
-    pipeline: &Pipeline,
-    sel: &Selection<'_>,
-) -> anyhow::Result<(
-    Period,
-    chrono_tz::Tz,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    DateTime<Utc>,
-)> {
+/// A resolved selection.
+struct Window {
+    period: Period,
+    tz: chrono_tz::Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+}
+
+fn window(pipeline: &Pipeline, sel: &Selection<'_>) -> anyhow::Result<Window> {
     let schedule = pipeline.schedule(sel.org).with_context(|| {
         format!(
             "unknown org `{}`; configured: {}",
@@ -52,7 +52,13 @@ fn window(
     let period = Period::from_options(sel.period, sel.from, sel.to)?;
     let now = sel.at.unwrap_or_else(Utc::now);
     let (from, to) = period.resolve(tz, now)?;
-    Ok((period, tz, from, to, now))
+    Ok(Window {
+        period,
+        tz,
+        from,
+        to,
+        now,
+    })
 }
 
 /// `signpost stats`.
@@ -64,7 +70,13 @@ pub async fn run_stats(
     json: bool,
     chart: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    let (period, tz, from, to, now) = window(pipeline, sel)?;
+    let Window {
+        period,
+        tz,
+        from,
+        to,
+        now,
+    } = window(pipeline, sel)?;
     let store = Store::connect(db_url).await?;
     let scope = ReportScope {
         org: sel.org.to_owned(),
@@ -106,7 +118,7 @@ pub async fn run_export(
     everything: bool,
     out: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    let (_, _, from, to, now) = window(pipeline, sel)?;
+    let Window { from, to, now, .. } = window(pipeline, sel)?;
     let store = Store::connect(db_url).await?;
     let q = ExportQuery {
         org: sel.org.to_owned(),
