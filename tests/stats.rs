@@ -6,6 +6,7 @@
 //! set.
 
 #[path = "common/store_db.rs"]
+#[allow(dead_code)]
 mod store_db;
 
 use chrono::{DateTime, Utc};
@@ -39,6 +40,7 @@ struct Seed<'a> {
 
 impl Seed<'_> {
     /// Stores a post with its classification; returns its id.
+    #[allow(clippy::too_many_arguments)]
     async fn post(
         &mut self,
         org: &str,
