@@ -10,10 +10,13 @@
 //!   tamper-evident audit log;
 //! - [`actions`] carries out a team member's decision through [`platforms`]
 //!   (one client per social platform), keeping [`evidence`] first.
+//!
+//! [`chart`] draws the PNG attached to the supervisors' `/stats` answer.
 
 pub mod actions;
 pub mod bot;
 pub mod category;
+pub mod chart;
 pub mod classify;
 pub mod cli;
 pub mod config;
@@ -26,5 +29,6 @@ pub mod outbox;
 pub mod pipeline;
 pub mod platforms;
 pub mod replies;
+pub mod stats;
 pub mod store;
 pub mod webhook;

@@ -91,6 +91,28 @@ impl Pipeline {
         self.schedules.get(org)
     }
 
+    /// `text` as the team may see it outside the relay: personal data
+    /// masked when `org`'s config says so (spans are found again, as they
+    /// are not stored).
+    pub fn shown_text(&self, org: &str, text: &str) -> String {
+        let mask = self
+            .config
+            .orgs
+            .get(org)
+            .is_none_or(|o| o.mask_personal_data);
+        if !mask {
+            return text.to_owned();
+        }
+        self.classifier
+            .classify(&crate::classify::Input {
+                text,
+                org: Some(org),
+                at: None,
+                recent: &[],
+            })
+            .masked(text)
+    }
+
     /// The hours overrides of `org` that still matter at `now` (those ending
     /// after it), for [`Pipeline::ingest`]. A batch loads them once.
     pub async fn overrides(

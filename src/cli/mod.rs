@@ -8,6 +8,7 @@ mod evidence;
 mod replay;
 mod run;
 mod serve;
+mod stats;
 
 use crate::classify::Classifier;
 use crate::config::Config;
@@ -90,6 +91,60 @@ pub enum Command {
         #[arg(long, default_value = "data/signpost.db")]
         db: String,
     },
+    /// The supervisors' figures for a period (the same as /stats in Discord).
+    Stats {
+        #[arg(long)]
+        org: String,
+        /// today, 7d, 30d, or FROM..TO (dates YYYY-MM-DD, inclusive).
+        #[arg(long, default_value = "7d")]
+        period: String,
+        /// First day of a custom period (YYYY-MM-DD); needs --to.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day of a custom period (YYYY-MM-DD); needs --from.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// One platform only: facebook, instagram, x, mastodon, other.
+        #[arg(long)]
+        platform: Option<String>,
+        /// Report as of this instant (RFC 3339) instead of now.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also write the daily chart as a PNG.
+        #[arg(long, value_name = "FILE")]
+        chart: Option<PathBuf>,
+        /// SQLite file or database URL.
+        #[arg(long, default_value = "data/signpost.db")]
+        db: String,
+    },
+    /// The audit log of a period as CSV (the same as /export); audited.
+    Export {
+        #[arg(long)]
+        org: String,
+        /// today, 7d, 30d, or FROM..TO (dates YYYY-MM-DD, inclusive).
+        #[arg(long, default_value = "7d")]
+        period: String,
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// Include Signpost's own rows (classifications, automatic replies),
+        /// not only people's actions.
+        #[arg(long)]
+        all: bool,
+        /// Export as of this instant (RFC 3339) instead of now.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// SQLite file or database URL.
+        #[arg(long, default_value = "data/signpost.db")]
+        db: String,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -166,6 +221,79 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rt.block_on(evidence::run(&replay::db_url(&db), post_id, out.as_deref()))
         }
         Command::Serve { db } => serve::run(&cli.config, &db),
+        Command::Stats {
+            org,
+            period,
+            from,
+            to,
+            platform,
+            at,
+            json,
+            chart,
+            db,
+        } => {
+            let pipeline = crate::pipeline::Pipeline::load(&cli.config, true)?;
+            let platform = platform
+                .map(|p| {
+                    serde_json::from_value::<crate::model::Platform>(serde_json::Value::String(
+                        p.to_lowercase(),
+                    ))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "unknown platform `{p}`: use facebook, instagram, x, mastodon or other"
+                        )
+                    })
+                })
+                .transpose()?;
+            let sel = stats::Selection {
+                org: &org,
+                period: Some(&period),
+                from: from.as_deref(),
+                to: to.as_deref(),
+                at: at.map(|t| t.with_timezone(&chrono::Utc)),
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            rt.block_on(stats::run_stats(
+                &pipeline,
+                &replay::db_url(&db),
+                &sel,
+                platform,
+                json,
+                chart.as_deref(),
+            ))
+        }
+        Command::Export {
+            org,
+            period,
+            from,
+            to,
+            all,
+            at,
+            out,
+            db,
+        } => {
+            let pipeline = crate::pipeline::Pipeline::load(&cli.config, true)?;
+            let sel = stats::Selection {
+                org: &org,
+                period: Some(&period),
+                from: from.as_deref(),
+                to: to.as_deref(),
+                at: at.map(|t| t.with_timezone(&chrono::Utc)),
+            };
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(stats::run_export(
+                &pipeline,
+                &replay::db_url(&db),
+                &sel,
+                all,
+                out.as_deref(),
+            ))
+        }
         Command::Run { db } => run::run(&cli.config, &db),
         Command::Audit {
             command: AuditCommand::Verify { db },

@@ -222,10 +222,10 @@ impl fmt::Display for BreakReason {
     }
 }
 
-const AUDIT_COLUMNS: &str =
+pub(crate) const AUDIT_COLUMNS: &str =
     "id, at, org, post_id, actor_id, actor_name, action, reason, outcome, detail, prev_hash, hash";
 
-fn audit_from_row(row: &AnyRow) -> Result<AuditRow> {
+pub(crate) fn audit_from_row(row: &AnyRow) -> Result<AuditRow> {
     Ok(AuditRow {
         id: get(row, "id")?,
         at: get_time(row, "at")?,

@@ -3,7 +3,7 @@
 //! posts) and what still waits for the team now (relays `pending` or
 //! `open`). Read-only; one query per fact, each on an index
 //! (`posts (org, received_at)`, `auto_replies (org, at)`, `relays (org,
-//! state)`).
+//! state, created_at)`).
 //!
 //! A post belongs to the window by when Signpost received it
 //! (`received_at`), an automatic reply by when it was decided (`at`).

@@ -43,6 +43,11 @@ const SQLITE: &[Migration] = &[
         name: "digest",
         sql: include_str!("../../migrations/sqlite/0004_digest.sql"),
     },
+    Migration {
+        version: 5,
+        name: "reports",
+        sql: include_str!("../../migrations/sqlite/0005_reports.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -65,6 +70,11 @@ const POSTGRES: &[Migration] = &[
         version: 4,
         name: "digest",
         sql: include_str!("../../migrations/postgres/0004_digest.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "reports",
+        sql: include_str!("../../migrations/postgres/0005_reports.sql"),
     },
 ];
 

@@ -95,6 +95,7 @@ mod overrides;
 mod posts;
 mod relays;
 mod replies;
+mod reports;
 mod util;
 
 use std::path::{Path, PathBuf};
@@ -118,6 +119,10 @@ pub use overrides::{HoursOverride, NewHoursOverride, OverrideKind};
 pub use posts::{Classification, StoredPost};
 pub use relays::{Actor, Relay, RelayState, Transition};
 pub use replies::{AutoReply, AutoReplyStatus, NewAutoReply};
+pub use reports::{
+    ActionCount, ActionedRelay, Backlog, ExportQuery, ExportRow, FlaggedPost, ReplyCount,
+    ReportScope, HUMAN,
+};
 
 use crate::model::{InboundPost, Platform};
 
@@ -661,4 +666,46 @@ operations! {
     /// oldest `limit` listed).
     fn digest_facts(org: &str, from: DateTime<Utc>, to: DateTime<Utc>, limit: u32) -> DigestFacts
         = digest::digest_facts;
+
+    /// Posts received in the scope, by platform.
+    fn inbound_by_platform(scope: &ReportScope) -> Vec<(Platform, u64)> = reports::inbound_by_platform;
+
+    /// Posts received in the scope with at least one category, oldest first.
+    fn flagged_posts(scope: &ReportScope) -> Vec<FlaggedPost> = reports::flagged_posts;
+
+    /// Relays moved to `actioned` within the scope's window.
+    fn actioned_relays(scope: &ReportScope) -> Vec<ActionedRelay> = reports::actioned_relays;
+
+    /// People's audited actions in the scope, by action, member and failure.
+    fn human_actions(scope: &ReportScope) -> Vec<ActionCount> = reports::human_actions;
+
+    /// `auto_replies` rows in the scope, by template, status and reason.
+    fn reply_counts(scope: &ReportScope) -> Vec<ReplyCount> = reports::reply_counts;
+
+    /// Relays of `org` still `pending` or `open`, now.
+    fn backlog(org: &str, platform: Option<Platform>) -> Backlog = reports::backlog;
+
+    /// The first post stored with this URL.
+    fn find_post_by_url(url: &str) -> Option<StoredPost> = reports::find_post_by_url;
+
+    /// Authors whose latest handle is exactly `handle`.
+    fn authors_by_handle(handle: &str) -> Vec<Author> = reports::authors_by_handle;
+
+    /// Distinct handles starting with `prefix`, sorted (for autocomplete).
+    fn handles_starting(prefix: &str, limit: u32) -> Vec<String> = reports::handles_starting;
+
+    /// An author's latest posts to `org`, newest first.
+    fn posts_by_author(platform: Platform, author_id: &str, org: &str, limit: u32) -> Vec<StoredPost>
+        = reports::posts_by_author;
+
+    /// How many posts an author has sent to `org`.
+    fn count_posts_by_author(platform: Platform, author_id: &str, org: &str) -> u64
+        = reports::count_posts_by_author;
+
+    /// One page of the audit log for export, in id order: the rows `q`
+    /// covers with `id > after_id`, at most `limit`.
+    fn export_page(q: &ExportQuery, after_id: i64, limit: u32) -> Vec<ExportRow> = reports::export_page;
+
+    /// The lowest audit id with `at >= from`.
+    fn first_audit_id_from(from: DateTime<Utc>) -> Option<i64> = reports::first_audit_id_from;
 }

@@ -43,10 +43,10 @@ impl Classification {
     }
 }
 
-const POST_COLUMNS: &str = "id, platform, external_id, org, account, kind, author_id, \
+pub(crate) const POST_COLUMNS: &str = "id, platform, external_id, org, account, kind, author_id, \
      author_handle, text, url, created_at, received_at, raw";
 
-fn post_from_row(row: &AnyRow) -> Result<StoredPost> {
+pub(crate) fn post_from_row(row: &AnyRow) -> Result<StoredPost> {
     let platform: String = get(row, "platform")?;
     let kind: String = get(row, "kind")?;
     Ok(StoredPost {

@@ -85,10 +85,11 @@ impl Transition {
     }
 }
 
-const RELAY_COLUMNS: &str = "id, post_id, org, channel_id, message_id, state, state_by_id, \
+pub(crate) const RELAY_COLUMNS: &str =
+    "id, post_id, org, channel_id, message_id, state, state_by_id, \
      state_by_name, state_at, state_reason, created_at, updated_at";
 
-fn relay_from_row(row: &AnyRow) -> Result<Relay> {
+pub(crate) fn relay_from_row(row: &AnyRow) -> Result<Relay> {
     let state: String = get(row, "state")?;
     Ok(Relay {
         id: get(row, "id")?,

@@ -370,11 +370,7 @@ async fn autocomplete_until<'a>(
     _ctx: Context<'a>,
     partial: &'a str,
 ) -> serenity::CreateAutocompleteResponse {
-    let choices = until_suggestions(partial)
-        .into_iter()
-        .map(|s| serenity::AutocompleteChoice::new(s, s))
-        .collect();
-    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+    super::choices(until_suggestions(partial).into_iter().map(str::to_owned))
 }
 
 /// Who is calling, and whether the answer may be public: a refusal is
@@ -394,11 +390,8 @@ async fn start(
 }
 
 async fn answer(ctx: Context<'_>, text: String, public: bool) -> Result<(), Error> {
-    let reply = poise::CreateReply::default()
-        .content(limits::clip(&text, limits::CONTENT))
-        .ephemeral(!public)
-        .allowed_mentions(serenity::CreateAllowedMentions::new());
-    ctx.send(reply).await?;
+    ctx.send(super::reply(public).content(limits::clip(&text, limits::CONTENT)))
+        .await?;
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 //! Slash commands, registered per guild and grouped by area (one file each):
 //!
 //! - [`status`]: `/signpost status` for the team (queue depth, hours);
-//! - supervisor commands, each in its own module: [`hours`] (`/hours now`,
-//!   `extend`, `close`, `clear`).
+//! - supervisor commands, each in its own module: [`stats`], [`audit`],
+//!   [`export`], and [`hours`] (`/hours now`, `extend`, `close`, `clear`).
 //!
 //! This module owns what they share: the server-side permission check
 //! ([`resolve_org`], run on every invocation, never trusting Discord's
@@ -12,11 +12,15 @@
 //! the caller asks to post to the channel, deferred before any store work
 //! so Discord's 3-second deadline is never missed.
 
+pub mod audit;
+pub mod export;
 pub mod hours;
+pub mod stats;
 pub mod status;
 
 use super::gateway::{Data, Error};
 use crate::config::discord::DiscordConfig;
+use crate::stats::render::Embed;
 use poise::serenity_prelude as serenity;
 use std::fmt;
 
@@ -25,7 +29,14 @@ pub type Context<'a> = poise::Context<'a, Data, Error>;
 
 /// Every command, in registration order.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![status::signpost(), hours::hours()]
+    vec![
+        status::signpost(),
+        hours::hours(),
+        stats::stats(),
+        audit::audit(),
+        audit::history(),
+        export::export(),
+    ]
 }
 
 /// An error meant for the person who ran the command: a short sentence
@@ -156,6 +167,49 @@ pub async fn defer(ctx: Context<'_>, public: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// serenity's builder for a rendered [`Embed`].
+pub fn embed(e: &Embed) -> serenity::CreateEmbed {
+    let mut b = serenity::CreateEmbed::new()
+        .title(&e.title)
+        .description(&e.description)
+        .fields(e.fields.iter().map(|f| (&f.name, &f.value, f.inline)));
+    if let Some(footer) = &e.footer {
+        b = b.footer(serenity::CreateEmbedFooter::new(footer));
+    }
+    if let Some(image) = &e.image {
+        b = b.image(image);
+    }
+    b
+}
+
+/// A reply: private unless `public`, mentions off.
+pub fn reply(public: bool) -> poise::CreateReply {
+    poise::CreateReply::default()
+        .ephemeral(!public)
+        .allowed_mentions(serenity::CreateAllowedMentions::new())
+}
+
+/// The org's time zone, or a user error if the org has no schedule.
+pub fn timezone(ctx: Context<'_>, org: &str) -> Result<chrono_tz::Tz, Error> {
+    ctx.data()
+        .clicks
+        .pipeline
+        .schedule(org)
+        .map(|s| s.timezone())
+        .ok_or_else(|| user_error(format!("`{org}` has no monitoring hours configured.")))
+}
+
+/// Autocomplete choices from strings.
+pub fn choices(items: impl IntoIterator<Item = String>) -> serenity::CreateAutocompleteResponse {
+    serenity::CreateAutocompleteResponse::new().set_choices(
+        items
+            .into_iter()
+            .take(25)
+            .map(serenity::AutocompleteChoice::from)
+            .collect(),
+    )
+}
+
 /// Autocompletes the `org` option with the orgs the caller supervises here.
 pub async fn autocomplete_org<'a>(
     ctx: Context<'a>,
@@ -163,12 +217,12 @@ pub async fn autocomplete_org<'a>(
 ) -> serenity::CreateAutocompleteResponse {
     let caller = Caller::of(ctx).await;
     let partial = partial.to_lowercase();
-    let orgs = supervised_orgs(&ctx.data().clicks.discord, &caller)
-        .into_iter()
-        .filter(|o| o.starts_with(&partial))
-        .map(|o| serenity::AutocompleteChoice::new(o, o))
-        .collect();
-    serenity::CreateAutocompleteResponse::new().set_choices(orgs)
+    choices(
+        supervised_orgs(&ctx.data().clicks.discord, &caller)
+            .into_iter()
+            .filter(|o| o.starts_with(&partial))
+            .map(str::to_owned),
+    )
 }
 
 /// The framework's error handler: user errors are shown as they are,

@@ -1,0 +1,486 @@
+//! Reads behind the supervisors' reports: `/stats`, `/audit`, `/history`,
+//! `/export` and `signpost stats` / `signpost export`. Nothing here writes.
+//!
+//! Aggregates whose answer is small (counts by platform, by action and
+//! member, by auto-reply template and reason) are grouped in SQL. Flagged
+//! posts come back one row each, because in-window timing and per-day
+//! buckets need the org's schedule and time zone, which only the pure
+//! [`crate::stats`] core knows. Indexes for these reads are in migration
+//! `0005_reports`.
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+
+use super::audit::{audit_from_row, AuditRow, AUDIT_COLUMNS};
+use super::error::Result;
+use super::posts::{post_from_row, StoredPost, POST_COLUMNS};
+use super::relays::RelayState;
+use super::util::{get, get_opt_time, get_time, ms, parse_json, parse_name};
+use super::{Author, Backend};
+use crate::category::Category;
+use crate::model::Platform;
+
+/// The SQL predicate for rows a person wrote (not Signpost itself). It
+/// matches the partial index `actions_org_human` literally.
+pub const HUMAN: &str = "actor_id <> 'signpost'";
+
+/// What a report covers: one org, optionally one platform, and the
+/// half-open window `[from, to)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportScope {
+    pub org: String,
+    pub platform: Option<Platform>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+/// A post that arrived in the window with at least one category.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlaggedPost {
+    pub post_id: i64,
+    pub platform: Platform,
+    pub author_id: String,
+    pub author_handle: String,
+    pub received_at: DateTime<Utc>,
+    pub categories: Vec<Category>,
+    pub rules: Vec<String>,
+    /// The relay's state, if the post was relayed.
+    pub relay_state: Option<RelayState>,
+    /// When the relay left `open` (the team's first action or dismissal).
+    pub relay_state_at: Option<DateTime<Utc>>,
+}
+
+/// A relay the team acted on in the window, by when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionedRelay {
+    pub at: DateTime<Utc>,
+    pub categories: Vec<Category>,
+}
+
+/// People's audited actions in the window, grouped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionCount {
+    pub action: String,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub failed: bool,
+    pub count: u64,
+}
+
+/// Rows of `auto_replies` in the window, grouped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyCount {
+    pub template: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub count: u64,
+}
+
+/// Relays still waiting for the team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Backlog {
+    pub count: u64,
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+/// Which audit rows an export covers: `org`'s rows with `from <= at < to`,
+/// only people's rows when `human_only`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportQuery {
+    pub org: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub human_only: bool,
+}
+
+/// An audit row for export, with the post it is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportRow {
+    pub row: AuditRow,
+    pub platform: Option<String>,
+    pub author_handle: Option<String>,
+    pub post_text: Option<String>,
+}
+
+/// Binds `$1 = org, $2 = from, $3 = to` and optionally `$4 = platform`.
+fn scoped<'q>(
+    sql: &'q str,
+    scope: &'q ReportScope,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let q = sqlx::query(sql)
+        .bind(scope.org.as_str())
+        .bind(ms(scope.from))
+        .bind(ms(scope.to));
+    match scope.platform {
+        Some(p) => q.bind(p.as_str()),
+        None => q,
+    }
+}
+
+fn count(row: &AnyRow, column: &'static str) -> Result<u64> {
+    let n: i64 = get(row, column)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+pub(crate) async fn inbound_by_platform(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    scope: &ReportScope,
+) -> Result<Vec<(Platform, u64)>> {
+    let platform = if scope.platform.is_some() {
+        " AND platform = $4"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT platform, COUNT(*) AS n FROM posts \
+         WHERE org = $1 AND received_at >= $2 AND received_at < $3{platform} \
+         GROUP BY platform ORDER BY platform"
+    );
+    scoped(&sql, scope)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            let p: String = get(row, "platform")?;
+            Ok((parse_name("posts.platform", &p)?, count(row, "n")?))
+        })
+        .collect()
+}
+
+pub(crate) async fn flagged_posts(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    scope: &ReportScope,
+) -> Result<Vec<FlaggedPost>> {
+    let platform = if scope.platform.is_some() {
+        " AND p.platform = $4"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT p.id, p.platform, p.author_id, p.author_handle, p.received_at, \
+                c.categories, c.rules, r.state, r.state_at \
+         FROM posts p JOIN classifications c ON c.post_id = p.id \
+         LEFT JOIN relays r ON r.post_id = p.id \
+         WHERE p.org = $1 AND p.received_at >= $2 AND p.received_at < $3 \
+           AND c.categories <> '[]'{platform} \
+         ORDER BY p.received_at, p.id"
+    );
+    scoped(&sql, scope)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            let p: String = get(row, "platform")?;
+            let categories: String = get(row, "categories")?;
+            let rules: String = get(row, "rules")?;
+            let state: Option<String> = get(row, "state")?;
+            Ok(FlaggedPost {
+                post_id: get(row, "id")?,
+                platform: parse_name("posts.platform", &p)?,
+                author_id: get(row, "author_id")?,
+                author_handle: get(row, "author_handle")?,
+                received_at: get_time(row, "received_at")?,
+                categories: parse_json("classifications.categories", &categories)?,
+                rules: parse_json("classifications.rules", &rules)?,
+                relay_state: state.as_deref().map(RelayState::from_column).transpose()?,
+                relay_state_at: get_opt_time(row, "state_at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn actioned_relays(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    scope: &ReportScope,
+) -> Result<Vec<ActionedRelay>> {
+    let (join, platform) = if scope.platform.is_some() {
+        (" JOIN posts p ON p.id = r.post_id", " AND p.platform = $4")
+    } else {
+        ("", "")
+    };
+    let sql = format!(
+        "SELECT r.state_at, c.categories FROM relays r \
+         JOIN classifications c ON c.post_id = r.post_id{join} \
+         WHERE r.org = $1 AND r.state_at >= $2 AND r.state_at < $3 \
+           AND r.state = 'actioned'{platform}"
+    );
+    scoped(&sql, scope)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            let categories: String = get(row, "categories")?;
+            Ok(ActionedRelay {
+                at: get_time(row, "state_at")?,
+                categories: parse_json("classifications.categories", &categories)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn human_actions(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    scope: &ReportScope,
+) -> Result<Vec<ActionCount>> {
+    let (join, platform) = if scope.platform.is_some() {
+        (" JOIN posts p ON p.id = a.post_id", " AND p.platform = $4")
+    } else {
+        ("", "")
+    };
+    let sql = format!(
+        "SELECT a.action, a.actor_id, MAX(a.actor_name) AS actor_name, \
+                CAST(CASE WHEN a.outcome LIKE 'failed%' THEN 1 ELSE 0 END AS BIGINT) AS failed, \
+                COUNT(*) AS n \
+         FROM actions a{join} \
+         WHERE a.org = $1 AND a.at >= $2 AND a.at < $3 AND a.{HUMAN}{platform} \
+         GROUP BY a.action, a.actor_id, \
+                  CAST(CASE WHEN a.outcome LIKE 'failed%' THEN 1 ELSE 0 END AS BIGINT)"
+    );
+    scoped(&sql, scope)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            let failed: i64 = get(row, "failed")?;
+            Ok(ActionCount {
+                action: get(row, "action")?,
+                actor_id: get(row, "actor_id")?,
+                actor_name: get(row, "actor_name")?,
+                failed: failed != 0,
+                count: count(row, "n")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn reply_counts(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    scope: &ReportScope,
+) -> Result<Vec<ReplyCount>> {
+    let platform = if scope.platform.is_some() {
+        " AND platform = $4"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT template, status, reason, COUNT(*) AS n FROM auto_replies \
+         WHERE org = $1 AND at >= $2 AND at < $3{platform} \
+         GROUP BY template, status, reason"
+    );
+    scoped(&sql, scope)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(ReplyCount {
+                template: get(row, "template")?,
+                status: get(row, "status")?,
+                reason: get(row, "reason")?,
+                count: count(row, "n")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn backlog(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    org: &str,
+    platform: Option<Platform>,
+) -> Result<Backlog> {
+    let (join, filter) = if platform.is_some() {
+        (" JOIN posts p ON p.id = r.post_id", " AND p.platform = $2")
+    } else {
+        ("", "")
+    };
+    let sql = format!(
+        "SELECT COUNT(*) AS n, MIN(r.created_at) AS oldest FROM relays r{join} \
+         WHERE r.org = $1 AND r.state IN ('pending', 'open'){filter}"
+    );
+    let mut q = sqlx::query(&sql).bind(org);
+    if let Some(p) = platform {
+        q = q.bind(p.as_str());
+    }
+    let row = q.fetch_one(&mut *conn).await?;
+    Ok(Backlog {
+        count: count(&row, "n")?,
+        oldest: get_opt_time(&row, "oldest")?,
+    })
+}
+
+pub(crate) async fn find_post_by_url(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    url: &str,
+) -> Result<Option<StoredPost>> {
+    let sql = format!("SELECT {POST_COLUMNS} FROM posts WHERE url = $1 ORDER BY id LIMIT 1");
+    sqlx::query(&sql)
+        .bind(url)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| post_from_row(&row))
+        .transpose()
+}
+
+fn author_from_row(row: &AnyRow) -> Result<Author> {
+    let platform: String = get(row, "platform")?;
+    let strikes: i64 = get(row, "strikes")?;
+    let blocked: i64 = get(row, "blocked")?;
+    Ok(Author {
+        platform: parse_name("authors.platform", &platform)?,
+        author_id: get(row, "author_id")?,
+        handle: get(row, "handle")?,
+        strikes: u32::try_from(strikes).unwrap_or(u32::MAX),
+        blocked: blocked != 0,
+        blocked_at: get_opt_time(row, "blocked_at")?,
+        first_seen: get_time(row, "first_seen")?,
+        last_seen: get_time(row, "last_seen")?,
+    })
+}
+
+pub(crate) async fn authors_by_handle(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    handle: &str,
+) -> Result<Vec<Author>> {
+    sqlx::query(
+        "SELECT platform, author_id, handle, strikes, blocked, blocked_at, first_seen, last_seen \
+         FROM authors WHERE handle = $1 ORDER BY platform, author_id LIMIT 25",
+    )
+    .bind(handle)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(author_from_row)
+    .collect()
+}
+
+pub(crate) async fn handles_starting(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    prefix: &str,
+    limit: u32,
+) -> Result<Vec<String>> {
+    // A range on the index: every handle that starts with `prefix`.
+    let upper = format!("{prefix}\u{10FFFF}");
+    sqlx::query(
+        "SELECT DISTINCT handle FROM authors WHERE handle >= $1 AND handle < $2 \
+         ORDER BY handle LIMIT $3",
+    )
+    .bind(prefix)
+    .bind(upper)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| get(row, "handle"))
+    .collect()
+}
+
+pub(crate) async fn posts_by_author(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    platform: Platform,
+    author_id: &str,
+    org: &str,
+    limit: u32,
+) -> Result<Vec<StoredPost>> {
+    let sql = format!(
+        "SELECT {POST_COLUMNS} FROM posts WHERE platform = $1 AND author_id = $2 AND org = $3 \
+         ORDER BY created_at DESC, id DESC LIMIT $4"
+    );
+    sqlx::query(&sql)
+        .bind(platform.as_str())
+        .bind(author_id)
+        .bind(org)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(post_from_row)
+        .collect()
+}
+
+pub(crate) async fn count_posts_by_author(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    platform: Platform,
+    author_id: &str,
+    org: &str,
+) -> Result<u64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM posts WHERE platform = $1 AND author_id = $2 AND org = $3",
+    )
+    .bind(platform.as_str())
+    .bind(author_id)
+    .bind(org)
+    .fetch_one(&mut *conn)
+    .await?;
+    count(&row, "n")
+}
+
+/// One page of the audit log for export, in id order: the rows `q` covers
+/// with `id > after_id`, at most `limit`.
+pub(crate) async fn export_page(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    q: &ExportQuery,
+    after_id: i64,
+    limit: u32,
+) -> Result<Vec<ExportRow>> {
+    let columns = AUDIT_COLUMNS
+        .split(", ")
+        .map(|c| format!("a.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let human = if q.human_only {
+        format!(" AND a.{HUMAN}")
+    } else {
+        String::new()
+    };
+    let sql = format!(
+        "SELECT {columns}, p.platform AS post_platform, p.author_handle AS post_author, \
+                p.text AS post_text \
+         FROM actions a LEFT JOIN posts p ON p.id = a.post_id \
+         WHERE a.org = $1 AND a.at >= $2 AND a.at < $3 AND a.id > $4{human} \
+         ORDER BY a.id LIMIT $5"
+    );
+    sqlx::query(&sql)
+        .bind(q.org.as_str())
+        .bind(ms(q.from))
+        .bind(ms(q.to))
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(ExportRow {
+                row: audit_from_row(row)?,
+                platform: get(row, "post_platform")?,
+                author_handle: get(row, "post_author")?,
+                post_text: get(row, "post_text")?,
+            })
+        })
+        .collect()
+}
+
+/// The lowest audit id at or after `from` (a starting point for export
+/// paging), or `None` if there is none.
+pub(crate) async fn first_audit_id_from(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    from: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let row = sqlx::query("SELECT MIN(id) AS id FROM actions WHERE at >= $1")
+        .bind(ms(from))
+        .fetch_one(&mut *conn)
+        .await?;
+    get(&row, "id")
+}
