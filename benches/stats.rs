@@ -71,11 +71,21 @@ async fn seed(store: &Store, pipeline: &Pipeline) {
         let posts: Vec<InboundPost> = chunk
             .iter()
             .map(|&i| InboundPost {
-                platform: [Platform::Facebook, Platform::X, Platform::Instagram, Platform::Mastodon][i % 4],
+                platform: [
+                    Platform::Facebook,
+                    Platform::X,
+                    Platform::Instagram,
+                    Platform::Mastodon,
+                ][i % 4],
                 external_id: format!("seed-{i}"),
                 account: "bench".into(),
                 org: "las".into(),
-                kind: [PostKind::Comment, PostKind::Reply, PostKind::Mention, PostKind::Dm][i % 4],
+                kind: [
+                    PostKind::Comment,
+                    PostKind::Reply,
+                    PostKind::Mention,
+                    PostKind::Dm,
+                ][i % 4],
                 author_id: format!("author-{}", (i * 7919) % 20_000),
                 author_handle: format!("author{}", (i * 7919) % 20_000),
                 text: TEXTS[(i * 31) % TEXTS.len()].to_string(),
@@ -92,25 +102,40 @@ async fn seed(store: &Store, pipeline: &Pipeline) {
         for post in &posts {
             let key = format!("{}:{}", post.platform, post.author_id);
             pipeline
-                .ingest_into(&mut tx, &mut batch, post, None, history.recent(&key), &overrides, post.created_at)
+                .ingest_into(
+                    &mut tx,
+                    &mut batch,
+                    post,
+                    None,
+                    history.recent(&key),
+                    &overrides,
+                    post.created_at,
+                )
                 .await
                 .expect("ingest");
             history.push(&key, &post.text, post.created_at);
         }
-        batch.flush(&mut tx, posts[posts.len() - 1].created_at).await.expect("flush");
+        batch
+            .flush(&mut tx, posts[posts.len() - 1].created_at)
+            .await
+            .expect("flush");
         tx.commit().await.expect("commit");
     }
-    eprintln!("seeded {POSTS} posts in {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded {POSTS} posts in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
 
     // The team's clicks: most relays acted on or dismissed, 5 min to 20 h
     // after they arrived; the last day's relays left open.
-    let relays: Vec<(i64, i64)> = sqlx::query("SELECT post_id, created_at FROM relays ORDER BY post_id")
-        .fetch_all(store.pool())
-        .await
-        .expect("relays")
-        .iter()
-        .map(|r| (r.get("post_id"), r.get("created_at")))
-        .collect();
+    let relays: Vec<(i64, i64)> =
+        sqlx::query("SELECT post_id, created_at FROM relays ORDER BY post_id")
+            .fetch_all(store.pool())
+            .await
+            .expect("relays")
+            .iter()
+            .map(|r| (r.get("post_id"), r.get("created_at")))
+            .collect();
     let (_, mut audit) = counts(store).await;
     let cutoff = now() - Duration::days(1);
     for (n, chunk) in relays.chunks(500).enumerate() {
@@ -128,14 +153,21 @@ async fn seed(store: &Store, pipeline: &Pipeline) {
             let (state, action) = if i % 7 == 0 {
                 (RelayState::Dismissed, "dismiss")
             } else {
-                (RelayState::Actioned, ["hide", "delete", "signpost_complaints", "report"][i % 4])
+                (
+                    RelayState::Actioned,
+                    ["hide", "delete", "signpost_complaints", "report"][i % 4],
+                )
             };
             tx.transition_relay(*post_id, RelayState::Pending, state, &actor, None, at)
                 .await
                 .expect("transition");
             // Follow-ups (block, escalate, replies) until the log has its
             // million rows.
-            let extra = if audit + (entries.len() as i64) < AUDIT_ROWS { 4 } else { 1 };
+            let extra = if audit + (entries.len() as i64) < AUDIT_ROWS {
+                4
+            } else {
+                1
+            };
             for e in 0..extra {
                 entries.push(AuditEntry {
                     at: at + Duration::minutes(e),
@@ -143,7 +175,12 @@ async fn seed(store: &Store, pipeline: &Pipeline) {
                     post_id: Some(*post_id),
                     actor_id: actor.id.clone(),
                     actor_name: actor.name.clone(),
-                    action: if e == 0 { action } else { ["block", "escalate", "reply"][(e as usize - 1) % 3] }.into(),
+                    action: if e == 0 {
+                        action
+                    } else {
+                        ["block", "escalate", "reply"][(e as usize - 1) % 3]
+                    }
+                    .into(),
                     reason: None,
                     outcome: AuditOutcome::DryRun,
                     detail: None,
@@ -154,7 +191,10 @@ async fn seed(store: &Store, pipeline: &Pipeline) {
         tx.append_audit_many(&entries).await.expect("audit");
         tx.commit().await.expect("commit");
     }
-    eprintln!("seeded the team's actions; {:.0} s in all", started.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded the team's actions; {:.0} s in all",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn main() {
