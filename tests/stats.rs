@@ -568,7 +568,9 @@ async fn response_target(db: TestDb) {
     seed(&db.store).await;
     let p = pipeline();
     let now = utc("2026-05-01T00:00:00Z");
-    let facts = stats::gather(&db.store, &scope()).await.expect("facts");
+    let facts = stats::gather(&db.store, &scope(), 3_600_000)
+        .await
+        .expect("facts");
     let schedule = p.schedule("las").expect("las");
     let view = schedule.with_overrides(&[]);
     // A one-hour target: 2, 10, 15 and 60 minutes are within; 300 is not,

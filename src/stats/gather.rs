@@ -3,7 +3,7 @@
 //! The independent reads run concurrently on pooled connections (SQLite in
 //! WAL mode serves readers in parallel).
 
-use super::{compute, offender_candidates, Facts, Stats};
+use super::{bucket_ms, compute, Facts, Stats, TOP};
 use crate::hours::{Override, OverrideKind};
 use crate::pipeline::Pipeline;
 use crate::store::{self, ReportScope, Store, StoreError};
@@ -18,29 +18,40 @@ pub enum GatherError {
     Store(#[from] StoreError),
 }
 
-/// Reads everything [`compute`] needs for `scope`.
-pub async fn gather(store: &Store, scope: &ReportScope) -> Result<Facts, StoreError> {
-    let (inbound, flagged, actioned, actions, replies, backlog) = tokio::try_join!(
+/// Reads everything [`compute`] needs for `scope`; per-day buckets are
+/// `bucket_ms` long (see [`bucket_ms`]).
+pub async fn gather(
+    store: &Store,
+    scope: &ReportScope,
+    bucket_ms: i64,
+) -> Result<Facts, StoreError> {
+    let (inbound, flagged, actioned, timings, rules, actions, replies, backlog, offenders) = tokio::try_join!(
         store.inbound_by_platform(scope),
-        store.flagged_posts(scope),
-        store.actioned_relays(scope),
+        store.flagged_buckets(scope, bucket_ms),
+        store.actioned_buckets(scope, bucket_ms),
+        store.relay_timings(scope),
+        store.rule_states(scope),
         store.human_actions(scope),
         store.reply_counts(scope),
         store.backlog(&scope.org, scope.platform),
+        store.offenders(scope, TOP as u32),
     )?;
     let mut authors = std::collections::HashMap::new();
-    for (platform, author_id, _, _) in offender_candidates(&flagged) {
-        if let Some(a) = store.get_author(platform, &author_id).await? {
-            authors.insert((platform, author_id), a);
+    for o in &offenders {
+        if let Some(a) = store.get_author(o.platform, &o.author_id).await? {
+            authors.insert((o.platform, o.author_id.clone()), a);
         }
     }
     Ok(Facts {
         inbound,
         flagged,
         actioned,
+        timings,
+        rules,
         actions,
         replies,
         backlog,
+        offenders,
         authors,
     })
 }
@@ -82,8 +93,9 @@ pub async fn report(
         .orgs
         .get(&scope.org)
         .and_then(|o| o.response_target_hours);
+    let bucket = bucket_ms(schedule.timezone(), scope.from, scope.to);
     let (facts, overrides) = tokio::try_join!(
-        gather(store, scope),
+        gather(store, scope, bucket),
         overrides(store, &scope.org, scope.from, now.max(scope.to)),
     )?;
     let view = schedule.with_overrides(&overrides);

@@ -45,12 +45,12 @@ pub use period::{Period, PeriodError};
 
 use crate::category::{Action, Category};
 use crate::chart::DayCounts;
-use crate::decide::REMOVABLE;
 use crate::hours::ScheduleView;
 use crate::model::Platform;
 use crate::replies::Template;
 use crate::store::{
-    ActionCount, ActionedRelay, Author, Backlog, FlaggedPost, RelayState, ReplyCount, ReportScope,
+    ActionCount, Author, Backlog, CategoryBucket, OffenderRow, RelayState, RelayTiming, ReplyCount,
+    ReportScope, RuleState,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -61,17 +61,43 @@ use std::sync::LazyLock;
 /// How many repeat offenders and rules the report lists.
 pub const TOP: usize = 5;
 
-/// Everything read from the store for one report.
+/// Everything read from the store for one report. Per-post rows only where
+/// the figure needs the schedule (timings); the rest arrives grouped.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     pub inbound: Vec<(Platform, u64)>,
-    pub flagged: Vec<FlaggedPost>,
-    pub actioned: Vec<ActionedRelay>,
+    /// Flagged posts by arrival bucket ([`bucket_ms`]) and categories.
+    pub flagged: Vec<CategoryBucket>,
+    /// Actioned relays by action bucket and categories.
+    pub actioned: Vec<CategoryBucket>,
+    pub timings: Vec<RelayTiming>,
+    pub rules: Vec<RuleState>,
     pub actions: Vec<ActionCount>,
     pub replies: Vec<ReplyCount>,
     pub backlog: Backlog,
-    /// The current record of the authors [`offender_candidates`] named.
+    pub offenders: Vec<OffenderRow>,
+    /// The current record of the [`Facts::offenders`].
     pub authors: HashMap<(Platform, String), Author>,
+}
+
+/// The bucket size for per-day counts in `tz` over `[from, to)`: an hour
+/// when the zone's offsets there are whole hours (so a bucket never spans
+/// two local days), else 15 minutes.
+pub fn bucket_ms(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+    use chrono::Offset;
+    let whole = [from, to].iter().all(|t| {
+        t.with_timezone(&tz)
+            .offset()
+            .fix()
+            .local_minus_utc()
+            .rem_euclid(3600)
+            == 0
+    });
+    if whole {
+        3_600_000
+    } else {
+        900_000
+    }
 }
 
 /// The report.
@@ -207,29 +233,6 @@ const AUTOMATIC: &[Template] = &[
     Template::ClinicalSignpost,
 ];
 
-/// Authors worth looking up for the repeat-offender list: everyone with two
-/// or more posts flagged for removable categories, busiest first, at most
-/// [`TOP`].
-pub fn offender_candidates(flagged: &[FlaggedPost]) -> Vec<(Platform, String, String, u64)> {
-    let mut by_author: HashMap<(Platform, &str), (&str, u64)> = HashMap::new();
-    for p in flagged {
-        if p.categories.iter().any(|c| REMOVABLE.contains(c)) {
-            let e = by_author
-                .entry((p.platform, p.author_id.as_str()))
-                .or_insert((p.author_handle.as_str(), 0));
-            e.1 += 1;
-        }
-    }
-    let mut out: Vec<_> = by_author
-        .into_iter()
-        .filter(|(_, (_, n))| *n >= 2)
-        .map(|((platform, id), (handle, n))| (platform, id.to_owned(), handle.to_owned(), n))
-        .collect();
-    out.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| (a.0, &a.1).cmp(&(b.0, &b.1))));
-    out.truncate(TOP);
-    out
-}
-
 /// Computes the report. `schedule` must carry the org's overrides for the
 /// window (and up to `now`), `target_hours` is the org's response target.
 pub fn compute(
@@ -249,34 +252,32 @@ pub fn compute(
 
     // Flagged, by category.
     let mut by_category: BTreeMap<Category, u64> = BTreeMap::new();
-    for p in &facts.flagged {
-        for c in &p.categories {
-            *by_category.entry(*c).or_default() += 1;
+    for b in &facts.flagged {
+        for c in &b.categories {
+            *by_category.entry(*c).or_default() += b.count;
         }
     }
     let flagged = Flagged {
-        total: facts.flagged.len() as u64,
+        total: facts.flagged.iter().map(|b| b.count).sum(),
         by_category: largest_first(by_category),
-        relayed: facts
-            .flagged
-            .iter()
-            .filter(|p| p.relay_state.is_some())
-            .count() as u64,
+        relayed: facts.timings.len() as u64,
     };
 
     let actions = actions(&facts.actions);
-    let response = response(&facts.flagged, schedule, target_hours, now);
+    let response = response(&facts.timings, schedule, target_hours, now);
     let (auto_replies, crisis_signposts) = auto_replies(&facts.replies);
 
-    let repeat_offenders = offender_candidates(&facts.flagged)
-        .into_iter()
-        .map(|(platform, author_id, handle, n)| {
-            let known = facts.authors.get(&(platform, author_id.clone()));
+    let repeat_offenders = facts
+        .offenders
+        .iter()
+        .take(TOP)
+        .map(|o| {
+            let known = facts.authors.get(&(o.platform, o.author_id.clone()));
             Offender {
-                platform,
-                handle: known.map_or(handle, |a| a.handle.clone()),
-                author_id,
-                flagged_posts: n,
+                platform: o.platform,
+                handle: known.map_or_else(|| o.handle.clone(), |a| a.handle.clone()),
+                author_id: o.author_id.clone(),
+                flagged_posts: o.flagged_posts,
                 strikes: known.map_or(0, |a| a.strikes),
                 blocked: known.is_some_and(|a| a.blocked),
             }
@@ -300,7 +301,7 @@ pub fn compute(
             oldest: facts.backlog.oldest,
         },
         repeat_offenders,
-        rules: rule_rates(&facts.flagged),
+        rules: rule_rates(&facts.rules),
         daily: daily(scope, &facts.flagged, &facts.actioned, tz),
     }
 }
@@ -365,7 +366,7 @@ fn minutes(d: Duration) -> f64 {
 }
 
 fn response(
-    flagged: &[FlaggedPost],
+    timings: &[RelayTiming],
     schedule: &ScheduleView<'_>,
     target_hours: Option<u32>,
     now: DateTime<Utc>,
@@ -373,9 +374,9 @@ fn response(
     let target = target_hours.map(|h| Duration::hours(i64::from(h)));
     let mut durations = Vec::new();
     let (mut within, mut missed) = (0, 0);
-    for p in flagged {
-        match (p.relay_state, p.relay_state_at) {
-            (Some(RelayState::Actioned | RelayState::Dismissed), Some(at)) => {
+    for p in timings {
+        match (p.state, p.state_at) {
+            (RelayState::Actioned | RelayState::Dismissed, Some(at)) => {
                 let took = schedule.working_duration(p.received_at, at.max(p.received_at));
                 durations.push(took);
                 if let Some(t) = target {
@@ -386,7 +387,7 @@ fn response(
                     }
                 }
             }
-            (Some(RelayState::Pending | RelayState::Open), _) => {
+            (RelayState::Pending | RelayState::Open, _) => {
                 if let Some(t) = target {
                     if schedule.working_duration(p.received_at, now.max(p.received_at)) > t {
                         missed += 1;
@@ -472,16 +473,15 @@ fn auto_replies(rows: &[ReplyCount]) -> (AutoReplies, u64) {
     )
 }
 
-fn rule_rates(flagged: &[FlaggedPost]) -> Vec<RuleRate> {
+fn rule_rates(rows: &[RuleState]) -> Vec<RuleRate> {
     let mut by_rule: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
-    for p in flagged {
-        let Some(state) = p.relay_state else { continue };
-        for rule in &p.rules {
+    for r in rows {
+        for rule in &r.rules {
             let e = by_rule.entry(rule.as_str()).or_default();
-            e.0 += 1;
-            match state {
-                RelayState::Actioned => e.1 += 1,
-                RelayState::Dismissed => e.2 += 1,
+            e.0 += r.count;
+            match r.state {
+                RelayState::Actioned => e.1 += r.count,
+                RelayState::Dismissed => e.2 += r.count,
                 _ => {}
             }
         }
@@ -519,25 +519,20 @@ pub fn days(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz) -> Vec<NaiveDate> {
 
 fn daily(
     scope: &ReportScope,
-    flagged: &[FlaggedPost],
-    actioned: &[ActionedRelay],
+    flagged: &[CategoryBucket],
+    actioned: &[CategoryBucket],
     tz: Tz,
 ) -> Vec<DayCounts> {
     let days = days(scope.from, scope.to, tz);
     let index: HashMap<NaiveDate, usize> = days.iter().enumerate().map(|(i, d)| (*d, i)).collect();
     let mut f: Vec<BTreeMap<Category, u64>> = vec![BTreeMap::new(); days.len()];
     let mut a: Vec<BTreeMap<Category, u64>> = vec![BTreeMap::new(); days.len()];
-    for p in flagged {
-        if let Some(&i) = index.get(&p.received_at.with_timezone(&tz).date_naive()) {
-            for c in &p.categories {
-                *f[i].entry(*c).or_default() += 1;
-            }
-        }
-    }
-    for r in actioned {
-        if let Some(&i) = index.get(&r.at.with_timezone(&tz).date_naive()) {
-            for c in &r.categories {
-                *a[i].entry(*c).or_default() += 1;
+    for (buckets, out) in [(flagged, &mut f), (actioned, &mut a)] {
+        for b in buckets {
+            if let Some(&i) = index.get(&b.start.with_timezone(&tz).date_naive()) {
+                for c in &b.categories {
+                    *out[i].entry(*c).or_default() += b.count;
+                }
             }
         }
     }

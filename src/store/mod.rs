@@ -120,8 +120,8 @@ pub use posts::{Classification, StoredPost};
 pub use relays::{Actor, Relay, RelayState, Transition};
 pub use replies::{AutoReply, AutoReplyStatus, NewAutoReply};
 pub use reports::{
-    ActionCount, ActionedRelay, Backlog, ExportQuery, ExportRow, FlaggedPost, ReplyCount,
-    ReportScope, HUMAN,
+    ActionCount, Backlog, CategoryBucket, ExportQuery, ExportRow, OffenderRow, RelayTiming,
+    ReplyCount, ReportScope, RuleState, HUMAN,
 };
 
 use crate::model::{InboundPost, Platform};
@@ -670,11 +670,22 @@ operations! {
     /// Posts received in the scope, by platform.
     fn inbound_by_platform(scope: &ReportScope) -> Vec<(Platform, u64)> = reports::inbound_by_platform;
 
-    /// Posts received in the scope with at least one category, oldest first.
-    fn flagged_posts(scope: &ReportScope) -> Vec<FlaggedPost> = reports::flagged_posts;
+    /// Flagged posts received in the scope, by arrival bucket and categories.
+    fn flagged_buckets(scope: &ReportScope, bucket_ms: i64) -> Vec<CategoryBucket>
+        = reports::flagged_buckets;
 
-    /// Relays moved to `actioned` within the scope's window.
-    fn actioned_relays(scope: &ReportScope) -> Vec<ActionedRelay> = reports::actioned_relays;
+    /// Relays acted on in the scope's window, by action bucket and categories.
+    fn actioned_buckets(scope: &ReportScope, bucket_ms: i64) -> Vec<CategoryBucket>
+        = reports::actioned_buckets;
+
+    /// Arrival and relay state of the relayed posts received in the scope.
+    fn relay_timings(scope: &ReportScope) -> Vec<RelayTiming> = reports::relay_timings;
+
+    /// Relayed posts received in the scope, by rule set and relay state.
+    fn rule_states(scope: &ReportScope) -> Vec<RuleState> = reports::rule_states;
+
+    /// Authors with two or more removable-flagged posts in the scope.
+    fn offenders(scope: &ReportScope, limit: u32) -> Vec<OffenderRow> = reports::offenders;
 
     /// People's audited actions in the scope, by action, member and failure.
     fn human_actions(scope: &ReportScope) -> Vec<ActionCount> = reports::human_actions;

@@ -35,27 +35,39 @@ pub struct ReportScope {
     pub to: DateTime<Utc>,
 }
 
-/// A post that arrived in the window with at least one category.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FlaggedPost {
-    pub post_id: i64,
-    pub platform: Platform,
-    pub author_id: String,
-    pub author_handle: String,
-    pub received_at: DateTime<Utc>,
+/// Posts with the same categories in one time bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryBucket {
+    /// The bucket's first instant (a multiple of the bucket size since the epoch).
+    pub start: DateTime<Utc>,
     pub categories: Vec<Category>,
-    pub rules: Vec<String>,
-    /// The relay's state, if the post was relayed.
-    pub relay_state: Option<RelayState>,
-    /// When the relay left `open` (the team's first action or dismissal).
-    pub relay_state_at: Option<DateTime<Utc>>,
+    pub count: u64,
 }
 
-/// A relay the team acted on in the window, by when.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActionedRelay {
-    pub at: DateTime<Utc>,
-    pub categories: Vec<Category>,
+/// A relayed post's arrival and where its relay stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayTiming {
+    pub received_at: DateTime<Utc>,
+    pub state: RelayState,
+    /// When the relay left `open` (the team's first action or dismissal).
+    pub state_at: Option<DateTime<Utc>>,
+}
+
+/// Relayed posts with the same rules and relay state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleState {
+    pub rules: Vec<String>,
+    pub state: RelayState,
+    pub count: u64,
+}
+
+/// An author with posts flagged for removable categories in the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffenderRow {
+    pub platform: Platform,
+    pub author_id: String,
+    pub handle: String,
+    pub flagged_posts: u64,
 }
 
 /// People's audited actions in the window, grouped.
@@ -149,24 +161,157 @@ pub(crate) async fn inbound_by_platform(
         .collect()
 }
 
-pub(crate) async fn flagged_posts(
+fn platform_filter(scope: &ReportScope, column: &str) -> String {
+    if scope.platform.is_some() {
+        format!(" AND {column} = $4")
+    } else {
+        String::new()
+    }
+}
+
+fn buckets(rows: &[AnyRow], bucket_ms: i64) -> Result<Vec<CategoryBucket>> {
+    rows.iter()
+        .map(|row| {
+            let bucket: i64 = get(row, "bucket")?;
+            let categories: String = get(row, "categories")?;
+            Ok(CategoryBucket {
+                start: super::util::time_from_ms("bucket", bucket * bucket_ms)?,
+                categories: parse_json("classifications.categories", &categories)?,
+                count: count(row, "n")?,
+            })
+        })
+        .collect()
+}
+
+/// Posts received in the scope with at least one category, counted by
+/// arrival bucket (`bucket_ms` long) and category set.
+pub(crate) async fn flagged_buckets(
     conn: &mut AnyConnection,
     _backend: Backend,
     scope: &ReportScope,
-) -> Result<Vec<FlaggedPost>> {
-    let platform = if scope.platform.is_some() {
-        " AND p.platform = $4"
+    bucket_ms: i64,
+) -> Result<Vec<CategoryBucket>> {
+    let bucket_ms = bucket_ms.max(1);
+    let sql = format!(
+        "SELECT p.received_at / {bucket_ms} AS bucket, c.categories, COUNT(*) AS n \
+         FROM posts p JOIN classifications c ON c.post_id = p.id \
+         WHERE p.org = $1 AND p.received_at >= $2 AND p.received_at < $3 \
+           AND c.categories <> '[]'{} \
+         GROUP BY p.received_at / {bucket_ms}, c.categories",
+        platform_filter(scope, "p.platform")
+    );
+    let rows = scoped(&sql, scope).fetch_all(&mut *conn).await?;
+    buckets(&rows, bucket_ms)
+}
+
+/// Relays the team acted on (not dismissed) within the scope's window,
+/// counted by the bucket of the action and the post's category set.
+pub(crate) async fn actioned_buckets(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    scope: &ReportScope,
+    bucket_ms: i64,
+) -> Result<Vec<CategoryBucket>> {
+    let bucket_ms = bucket_ms.max(1);
+    let join = if scope.platform.is_some() {
+        " JOIN posts p ON p.id = r.post_id"
     } else {
         ""
     };
     let sql = format!(
-        "SELECT p.id, p.platform, p.author_id, p.author_handle, p.received_at, \
-                c.categories, c.rules, r.state, r.state_at \
+        "SELECT r.state_at / {bucket_ms} AS bucket, c.categories, COUNT(*) AS n FROM relays r \
+         JOIN classifications c ON c.post_id = r.post_id{join} \
+         WHERE r.org = $1 AND r.state_at >= $2 AND r.state_at < $3 \
+           AND r.state = 'actioned'{} \
+         GROUP BY r.state_at / {bucket_ms}, c.categories",
+        platform_filter(scope, "p.platform")
+    );
+    let rows = scoped(&sql, scope).fetch_all(&mut *conn).await?;
+    buckets(&rows, bucket_ms)
+}
+
+/// Arrival and relay state of every post received in the scope that was relayed.
+pub(crate) async fn relay_timings(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    scope: &ReportScope,
+) -> Result<Vec<RelayTiming>> {
+    // The state as a small integer: cheaper to move than text.
+    let sql = format!(
+        "SELECT p.received_at, \
+                CAST(CASE r.state WHEN 'pending' THEN 0 WHEN 'open' THEN 1 \
+                     WHEN 'actioned' THEN 2 ELSE 3 END AS BIGINT) AS s, r.state_at \
+         FROM posts p JOIN relays r ON r.post_id = p.id \
+         WHERE p.org = $1 AND p.received_at >= $2 AND p.received_at < $3{}",
+        platform_filter(scope, "p.platform")
+    );
+    scoped(&sql, scope)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            let s: i64 = get(row, "s")?;
+            Ok(RelayTiming {
+                received_at: get_time(row, "received_at")?,
+                state: match s {
+                    0 => RelayState::Pending,
+                    1 => RelayState::Open,
+                    2 => RelayState::Actioned,
+                    _ => RelayState::Dismissed,
+                },
+                state_at: get_opt_time(row, "state_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Relayed posts received in the scope, by rule set and relay state.
+pub(crate) async fn rule_states(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    scope: &ReportScope,
+) -> Result<Vec<RuleState>> {
+    let sql = format!(
+        "SELECT c.rules, r.state, COUNT(*) AS n \
+         FROM posts p JOIN relays r ON r.post_id = p.id \
+         JOIN classifications c ON c.post_id = p.id \
+         WHERE p.org = $1 AND p.received_at >= $2 AND p.received_at < $3{} \
+         GROUP BY c.rules, r.state",
+        platform_filter(scope, "p.platform")
+    );
+    scoped(&sql, scope)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            let rules: String = get(row, "rules")?;
+            let state: String = get(row, "state")?;
+            Ok(RuleState {
+                rules: parse_json("classifications.rules", &rules)?,
+                state: RelayState::from_column(&state)?,
+                count: count(row, "n")?,
+            })
+        })
+        .collect()
+}
+
+/// Authors with at least two posts received in the scope that were
+/// flagged for removable categories (`classifications.flagged`), busiest
+/// first, at most `limit`.
+pub(crate) async fn offenders(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+    scope: &ReportScope,
+    limit: u32,
+) -> Result<Vec<OffenderRow>> {
+    let sql = format!(
+        "SELECT p.platform, p.author_id, MAX(p.author_handle) AS handle, COUNT(*) AS n \
          FROM posts p JOIN classifications c ON c.post_id = p.id \
-         LEFT JOIN relays r ON r.post_id = p.id \
          WHERE p.org = $1 AND p.received_at >= $2 AND p.received_at < $3 \
-           AND c.categories <> '[]'{platform} \
-         ORDER BY p.received_at, p.id"
+           AND c.flagged = 1{} \
+         GROUP BY p.platform, p.author_id HAVING COUNT(*) >= 2 \
+         ORDER BY COUNT(*) DESC, p.platform, p.author_id LIMIT {limit}",
+        platform_filter(scope, "p.platform")
     );
     scoped(&sql, scope)
         .fetch_all(&mut *conn)
@@ -174,49 +319,11 @@ pub(crate) async fn flagged_posts(
         .iter()
         .map(|row| {
             let p: String = get(row, "platform")?;
-            let categories: String = get(row, "categories")?;
-            let rules: String = get(row, "rules")?;
-            let state: Option<String> = get(row, "state")?;
-            Ok(FlaggedPost {
-                post_id: get(row, "id")?,
+            Ok(OffenderRow {
                 platform: parse_name("posts.platform", &p)?,
                 author_id: get(row, "author_id")?,
-                author_handle: get(row, "author_handle")?,
-                received_at: get_time(row, "received_at")?,
-                categories: parse_json("classifications.categories", &categories)?,
-                rules: parse_json("classifications.rules", &rules)?,
-                relay_state: state.as_deref().map(RelayState::from_column).transpose()?,
-                relay_state_at: get_opt_time(row, "state_at")?,
-            })
-        })
-        .collect()
-}
-
-pub(crate) async fn actioned_relays(
-    conn: &mut AnyConnection,
-    _backend: Backend,
-    scope: &ReportScope,
-) -> Result<Vec<ActionedRelay>> {
-    let (join, platform) = if scope.platform.is_some() {
-        (" JOIN posts p ON p.id = r.post_id", " AND p.platform = $4")
-    } else {
-        ("", "")
-    };
-    let sql = format!(
-        "SELECT r.state_at, c.categories FROM relays r \
-         JOIN classifications c ON c.post_id = r.post_id{join} \
-         WHERE r.org = $1 AND r.state_at >= $2 AND r.state_at < $3 \
-           AND r.state = 'actioned'{platform}"
-    );
-    scoped(&sql, scope)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| {
-            let categories: String = get(row, "categories")?;
-            Ok(ActionedRelay {
-                at: get_time(row, "state_at")?,
-                categories: parse_json("classifications.categories", &categories)?,
+                handle: get(row, "handle")?,
+                flagged_posts: count(row, "n")?,
             })
         })
         .collect()
