@@ -231,38 +231,61 @@ pub(crate) async fn actioned_buckets(
 }
 
 /// Arrival and relay state of every post received in the scope that was relayed.
+///
+/// A 30-day window can hold tens of thousands of relays, and the drivers'
+/// per-row cost dwarfs SQLite's own, so the rows come back as one text
+/// aggregate (`received,state,state_at;…`) and are parsed here.
 pub(crate) async fn relay_timings(
     conn: &mut AnyConnection,
-    _backend: Backend,
+    backend: Backend,
     scope: &ReportScope,
 ) -> Result<Vec<RelayTiming>> {
-    // The state as a small integer: cheaper to move than text.
+    let item = "CAST(p.received_at AS TEXT) || ',' || \
+         CASE r.state WHEN 'pending' THEN '0' WHEN 'open' THEN '1' \
+              WHEN 'actioned' THEN '2' ELSE '3' END || ',' || \
+         COALESCE(CAST(r.state_at AS TEXT), '')";
+    let agg = match backend {
+        Backend::Sqlite => format!("group_concat({item}, ';')"),
+        Backend::Postgres => format!("string_agg({item}, ';')"),
+    };
     let sql = format!(
-        "SELECT p.received_at, \
-                CAST(CASE r.state WHEN 'pending' THEN 0 WHEN 'open' THEN 1 \
-                     WHEN 'actioned' THEN 2 ELSE 3 END AS BIGINT) AS s, r.state_at \
-         FROM posts p JOIN relays r ON r.post_id = p.id \
+        "SELECT {agg} AS t FROM posts p JOIN relays r ON r.post_id = p.id \
          WHERE p.org = $1 AND p.received_at >= $2 AND p.received_at < $3{}",
         platform_filter(scope, "p.platform")
     );
-    scoped(&sql, scope)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| {
-            let s: i64 = get(row, "s")?;
-            Ok(RelayTiming {
-                received_at: get_time(row, "received_at")?,
-                state: match s {
-                    0 => RelayState::Pending,
-                    1 => RelayState::Open,
-                    2 => RelayState::Actioned,
-                    _ => RelayState::Dismissed,
-                },
-                state_at: get_opt_time(row, "state_at")?,
-            })
-        })
-        .collect()
+    let row = scoped(&sql, scope).fetch_one(&mut *conn).await?;
+    let text: Option<String> = get(&row, "t")?;
+    let bad = || super::StoreError::Invalid("relay timing aggregate is malformed".to_owned());
+    let mut out = Vec::new();
+    for item in text
+        .as_deref()
+        .unwrap_or("")
+        .split(';')
+        .filter(|i| !i.is_empty())
+    {
+        let mut parts = item.split(',');
+        let received: i64 = parts.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        let state = match parts.next() {
+            Some("0") => RelayState::Pending,
+            Some("1") => RelayState::Open,
+            Some("2") => RelayState::Actioned,
+            Some("3") => RelayState::Dismissed,
+            _ => return Err(bad()),
+        };
+        let state_at = match parts.next() {
+            Some("") | None => None,
+            Some(v) => Some(super::util::time_from_ms(
+                "relays.state_at",
+                v.parse().map_err(|_| bad())?,
+            )?),
+        };
+        out.push(RelayTiming {
+            received_at: super::util::time_from_ms("posts.received_at", received)?,
+            state,
+            state_at,
+        });
+    }
+    Ok(out)
 }
 
 /// Relayed posts received in the scope, by rule set and relay state.
