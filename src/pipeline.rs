@@ -91,26 +91,45 @@ impl Pipeline {
         self.schedules.get(org)
     }
 
-    /// `text` as the team may see it outside the relay: personal data
-    /// masked when `org`'s config says so (spans are found again, as they
-    /// are not stored).
-    pub fn shown_text(&self, org: &str, text: &str) -> String {
+    /// The byte ranges of personal data in `text` when `org` masks
+    /// personal data (`mask_personal_data`; an unknown org masks), else
+    /// none. Spans are not stored: the classifier finds them again.
+    pub fn personal_spans(
+        &self,
+        org: &str,
+        text: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Vec<std::ops::Range<usize>> {
         let mask = self
             .config
             .orgs
             .get(org)
             .is_none_or(|o| o.mask_personal_data);
         if !mask {
-            return text.to_owned();
+            return Vec::new();
         }
         self.classifier
             .classify(&crate::classify::Input {
                 text,
                 org: Some(org),
-                at: None,
+                at,
                 recent: &[],
             })
-            .masked(text)
+            .personal_spans
+    }
+
+    /// `text` as the team sees it in Discord and in reports: personal data
+    /// masked when `org` says so, exactly as in its relay.
+    pub fn shown_text(&self, org: &str, text: &str) -> String {
+        let spans = self.personal_spans(org, text, None);
+        if spans.is_empty() {
+            return text.to_owned();
+        }
+        crate::classify::Classification {
+            personal_spans: spans,
+            ..crate::classify::Classification::default()
+        }
+        .masked(text)
     }
 
     /// The hours overrides of `org` that still matter at `now` (those ending

@@ -50,7 +50,7 @@
 //! relay of its own: a missed merge, never a missed post.
 
 use crate::category::{Action, Category};
-use crate::classify::{self, Input};
+use crate::classify;
 use crate::config::discord::{DiscordConfig, OrgDiscord};
 use crate::decide::{AutoReply, Decision, Priority, Relay};
 use crate::discord::{relay_message, AuthorSummary, RelayView};
@@ -796,7 +796,9 @@ impl Worker {
         let Some(stored) = self.store.get_classification(post.id).await? else {
             return Ok(Err("post has no classification".into()));
         };
-        let personal_spans = personal_spans(&self.pipeline, &p.org, &p.text, p.created_at);
+        let personal_spans = self
+            .pipeline
+            .personal_spans(&p.org, &p.text, Some(p.created_at));
         let acted_on: Vec<Category> =
             serde_json::from_value(payload["categories"].clone()).unwrap_or_default();
         let suggested: Vec<Action> =
@@ -1010,48 +1012,6 @@ impl Worker {
             }
         }
     }
-}
-
-/// The byte ranges of personal data in a post's `text` when its org masks
-/// personal data (`mask_personal_data`), else none. The spans are not
-/// stored: the classifier finds them again in the text.
-pub fn personal_spans(
-    pipeline: &Pipeline,
-    org: &str,
-    text: &str,
-    created_at: DateTime<Utc>,
-) -> Vec<std::ops::Range<usize>> {
-    if !pipeline
-        .config
-        .orgs
-        .get(org)
-        .is_some_and(|o| o.mask_personal_data)
-    {
-        return Vec::new();
-    }
-    pipeline
-        .classifier
-        .classify(&Input {
-            text,
-            org: Some(org),
-            at: Some(created_at),
-            recent: &[],
-        })
-        .personal_spans
-}
-
-/// A post's text as the team sees it in Discord: personal data masked
-/// when its org says so, exactly as in its relay.
-pub fn shown_text(pipeline: &Pipeline, org: &str, text: &str, created_at: DateTime<Utc>) -> String {
-    let spans = personal_spans(pipeline, org, text, created_at);
-    if spans.is_empty() {
-        return text.to_owned();
-    }
-    classify::Classification {
-        personal_spans: spans,
-        ..classify::Classification::default()
-    }
-    .masked(text)
 }
 
 /// The id of a created message, from Discord's answer (snowflakes are

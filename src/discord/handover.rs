@@ -33,9 +33,7 @@
 //! `digest.failed`. Like every outbox effect it is at-least-once: a crash
 //! between posting and completing posts the digest again.
 
-use super::delivery::{
-    message_id, outage_backoff, refusal_backoff, shown_text, Clock, Pacer, Rest, SendError,
-};
+use super::delivery::{message_id, outage_backoff, refusal_backoff, Clock, Pacer, Rest, SendError};
 use super::digest::{digest_message, DigestView};
 use crate::config::discord::DiscordConfig;
 use crate::hours::report::rfc3339;
@@ -351,7 +349,7 @@ impl DigestWorker {
         };
         let mut facts = self.store.digest_facts(&org, from, to, LIST_LIMIT).await?;
         for p in facts.crisis.iter_mut().chain(facts.needs_action.iter_mut()) {
-            p.text = shown_text(&self.pipeline, &org, &p.text, p.created_at);
+            p.text = self.pipeline.shown_text(&org, &p.text);
         }
         let body = digest_message(&DigestView {
             org_name: &config.name,
