@@ -554,6 +554,179 @@ async fn known_answers(db: TestDb) {
     assert!(t.contains("troll (x) · 2 flagged · 2 strikes"), "{t}");
 }
 
+/// The hourly rollups behind `/stats` follow every kind of write (new
+/// rows, relay transitions, reclassification, reply status changes), and a
+/// window that starts and ends mid-hour reads its edges from the raw
+/// tables and its whole hours from the rollups, with the same answers.
+async fn rollups_follow_writes_and_windows_split_at_hours(db: TestDb) {
+    let ids = seed(&db.store).await;
+    assert_eq!(db.store.rollup_drift().await.expect("drift"), vec![]);
+
+    // Mid-hour edges: from 10:00:30 on 13 Jan (after post a, before its
+    // hide at 10:02) to 16:00:30 on 2 April (just after post d).
+    let p = pipeline();
+    let now = utc("2026-05-01T00:00:00Z");
+    let ragged = ReportScope {
+        from: utc("2026-01-13T10:00:30Z"),
+        to: utc("2026-04-02T16:00:30Z"),
+        ..scope()
+    };
+    let s = stats::report(&db.store, &p, &ragged, now)
+        .await
+        .expect("report");
+    assert_eq!(s.inbound.total, 8);
+    assert_eq!(
+        s.inbound.by_platform,
+        vec![
+            (Platform::X, 3),
+            (Platform::Mastodon, 3),
+            (Platform::Facebook, 2)
+        ]
+    );
+    assert_eq!(s.flagged.total, 5);
+    assert_eq!(
+        s.flagged.by_category,
+        vec![
+            (Category::Abuse, 3),
+            (Category::Threat, 1),
+            (Category::Spam, 1),
+            (Category::Complaint, 1)
+        ]
+    );
+    // a's hide (10:02, in the first edge) counts; d's action (7 April) not.
+    assert_eq!(
+        s.actions.by_action,
+        vec![
+            ("hide".to_owned(), 2),
+            ("delete".to_owned(), 1),
+            ("dismiss".to_owned(), 1)
+        ]
+    );
+    // d's queued reply (16:00:01, in the last edge) counts; a's notice
+    // (10:02:01, in the first) too.
+    assert_eq!(s.auto_replies.queued, 1);
+    assert_eq!(s.auto_replies.action_notices, 1);
+    let rules: Vec<(&str, u64, u64, u64)> = s
+        .rules
+        .iter()
+        .map(|r| (r.rule.as_str(), r.relayed, r.actioned, r.dismissed))
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            ("abuse.insult", 3, 1, 1),
+            ("complaint.wait", 1, 1, 0),
+            ("spam.followers", 1, 1, 0),
+        ]
+    );
+    // The whole-hour report and a window split at any minute agree on
+    // the sums of their parts.
+    let whole = stats::report(&db.store, &p, &scope(), now)
+        .await
+        .expect("report");
+    for cut in ["2026-02-01T07:13:00Z", "2026-03-02T10:00:00Z"] {
+        let (left, right) = (
+            ReportScope {
+                to: utc(cut),
+                ..scope()
+            },
+            ReportScope {
+                from: utc(cut),
+                ..scope()
+            },
+        );
+        let l = stats::report(&db.store, &p, &left, now).await.expect("l");
+        let r = stats::report(&db.store, &p, &right, now).await.expect("r");
+        assert_eq!(l.inbound.total + r.inbound.total, whole.inbound.total);
+        assert_eq!(l.flagged.total + r.flagged.total, whole.flagged.total);
+        assert_eq!(
+            l.actions.by_member.iter().map(|m| m.total).sum::<u64>()
+                + r.actions.by_member.iter().map(|m| m.total).sum::<u64>(),
+            whole.actions.by_member.iter().map(|m| m.total).sum::<u64>(),
+            "{cut}"
+        );
+    }
+
+    // Every other kind of write keeps them in step.
+    let (a, e, f) = (ids[0], ids[4], ids[5]);
+    db.store
+        .record_classification(&Classification {
+            post_id: e,
+            categories: vec![Category::Advertising],
+            rules: vec!["advertising.promo".into()],
+            severity: Severity::Low,
+            classified_at: utc("2026-01-14T11:00:00Z"),
+        })
+        .await
+        .expect("reclassify");
+    db.store
+        .record_classification(&Classification {
+            post_id: a,
+            categories: vec![],
+            rules: vec![],
+            severity: Severity::None,
+            classified_at: utc("2026-01-13T10:00:00Z"),
+        })
+        .await
+        .expect("reclassify as clean");
+    let actor = Actor::new("discord:Jo", "Jo");
+    db.store
+        .transition_relay(
+            f,
+            RelayState::Pending,
+            RelayState::Actioned,
+            &actor,
+            None,
+            utc("2026-04-20T09:00:00Z"),
+        )
+        .await
+        .expect("transition");
+    let queued = db
+        .store
+        .record_auto_reply(&NewAutoReply {
+            post_id: f,
+            org: "las".into(),
+            platform: Platform::X,
+            author_id: "someone".into(),
+            template: "crisis".into(),
+            text: "text".into(),
+            status: AutoReplyStatus::Queued,
+            reason: None,
+            at: utc("2026-04-20T09:00:00Z"),
+        })
+        .await
+        .expect("reply");
+    db.store
+        .set_auto_reply_status(
+            queued,
+            AutoReplyStatus::Suppressed,
+            Some("dry run: not posted"),
+            utc("2026-04-21T10:00:00Z"),
+        )
+        .await
+        .expect("status");
+    assert_eq!(db.store.rollup_drift().await.expect("drift"), vec![]);
+    let after = stats::report(&db.store, &p, &scope(), now)
+        .await
+        .expect("report");
+    assert_eq!(after.flagged.total, 5, "a is clean now");
+    assert_eq!(after.backlog.count, 0);
+    assert!(after
+        .flagged
+        .by_category
+        .contains(&(Category::Advertising, 1)));
+}
+
+#[tokio::test]
+async fn rollups_follow_writes_and_windows_split_at_hours_sqlite() {
+    store_db::run_sqlite(rollups_follow_writes_and_windows_split_at_hours).await;
+}
+
+#[tokio::test]
+async fn rollups_follow_writes_and_windows_split_at_hours_postgres() {
+    store_db::run_postgres(rollups_follow_writes_and_windows_split_at_hours).await;
+}
+
 #[tokio::test]
 async fn known_answers_sqlite() {
     store_db::run_sqlite(known_answers).await;

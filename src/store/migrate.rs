@@ -48,6 +48,11 @@ const SQLITE: &[Migration] = &[
         name: "reports",
         sql: include_str!("../../migrations/sqlite/0005_reports.sql"),
     },
+    Migration {
+        version: 6,
+        name: "rollups",
+        sql: include_str!("../../migrations/sqlite/0006_rollups.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -75,6 +80,11 @@ const POSTGRES: &[Migration] = &[
         version: 5,
         name: "reports",
         sql: include_str!("../../migrations/postgres/0005_reports.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "rollups",
+        sql: include_str!("../../migrations/postgres/0006_rollups.sql"),
     },
 ];
 

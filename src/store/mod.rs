@@ -121,7 +121,7 @@ pub use relays::{Actor, Relay, RelayState, Transition};
 pub use replies::{AutoReply, AutoReplyStatus, NewAutoReply};
 pub use reports::{
     ActionCount, Backlog, CategoryBucket, ExportQuery, ExportRow, OffenderRow, RelayTiming,
-    ReplyCount, ReportScope, RuleState, HUMAN,
+    ReplyCount, ReportScope, RollupDrift, RuleState, HUMAN,
 };
 
 use crate::model::{InboundPost, Platform};
@@ -692,6 +692,10 @@ operations! {
 
     /// `auto_replies` rows in the scope, by template, status and reason.
     fn reply_counts(scope: &ReportScope) -> Vec<ReplyCount> = reports::reply_counts;
+
+    /// Where the report rollups disagree with a recount from the raw tables
+    /// (empty when the triggers that keep them are right). Reads everything.
+    fn rollup_drift() -> Vec<RollupDrift> = reports::rollup_drift;
 
     /// Relays of `org` still `pending` or `open`, now.
     fn backlog(org: &str, platform: Option<Platform>) -> Backlog = reports::backlog;

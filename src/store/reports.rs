@@ -1,12 +1,17 @@
 //! Reads behind the supervisors' reports: `/stats`, `/audit`, `/history`,
 //! `/export` and `signpost stats` / `signpost export`. Nothing here writes.
 //!
-//! Aggregates whose answer is small (counts by platform, by action and
-//! member, by auto-reply template and reason) are grouped in SQL. Flagged
-//! posts come back one row each, because in-window timing and per-day
-//! buckets need the org's schedule and time zone, which only the pure
-//! [`crate::stats`] core knows. Indexes for these reads are in migration
-//! `0005_reports`.
+//! Counts are grouped in SQL and come back small. Where a count has an
+//! hourly rollup (migration `0006_rollups`: inbound, flagged and actioned
+//! posts, relay states by rule, automatic replies, people's actions), a
+//! window is split: its whole hours are summed from `rollups`, and only the
+//! partial hours at its edges are counted from the raw tables, so a 30-day
+//! report reads a few thousand rollup rows instead of every post. Per-day
+//! buckets come back per hour, because days are the org's local days, which
+//! only the pure [`crate::stats`] core knows; in-window timings come back
+//! one relay each ([`relay_timings`]) for the same reason. Indexes for the
+//! raw reads are in migration `0005_reports`. [`rollup_drift`] recounts the
+//! rollups from the raw tables, to prove the triggers that keep them.
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -135,7 +140,131 @@ fn count(row: &AnyRow, column: &'static str) -> Result<u64> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
+const HOUR_MS: i64 = 3_600_000;
+
+/// How a window is read: whole hours `[first, last)` (hour numbers since
+/// the epoch) from `rollups`, and the partial hours at its edges from the
+/// raw tables.
+struct Split {
+    hours: Option<(i64, i64)>,
+    edges: Vec<ReportScope>,
+}
+
+impl Split {
+    /// The whole window from the raw tables.
+    fn raw(scope: &ReportScope) -> Split {
+        Split {
+            hours: None,
+            edges: vec![scope.clone()],
+        }
+    }
+
+    fn of(scope: &ReportScope) -> Split {
+        let (from, to) = (ms(scope.from), ms(scope.to));
+        // SQL's integer division truncates; the rollups' hours match
+        // Euclidean hours only from the epoch on.
+        if from < 0 {
+            return Split::raw(scope);
+        }
+        let first = from / HOUR_MS + i64::from(from % HOUR_MS != 0);
+        let last = to.div_euclid(HOUR_MS);
+        if first >= last {
+            return Split::raw(scope);
+        }
+        let part = |a: i64, b: i64| {
+            Ok::<_, super::StoreError>(ReportScope {
+                from: super::util::time_from_ms("report window", a)?,
+                to: super::util::time_from_ms("report window", b)?,
+                ..scope.clone()
+            })
+        };
+        let mut edges = Vec::new();
+        if from < first * HOUR_MS {
+            if let Ok(edge) = part(from, first * HOUR_MS) {
+                edges.push(edge);
+            } else {
+                return Split::raw(scope);
+            }
+        }
+        if last * HOUR_MS < to {
+            if let Ok(edge) = part(last * HOUR_MS, to) {
+                edges.push(edge);
+            } else {
+                return Split::raw(scope);
+            }
+        }
+        Split {
+            hours: Some((first, last)),
+            edges,
+        }
+    }
+}
+
+/// Sums `rollups` of `kind` over whole `hours` in the scope's org (and
+/// platform), grouped by `group`; `select` names the grouped columns and the
+/// count comes back as `n`. Groups that net to zero are left out.
+async fn rolled(
+    conn: &mut AnyConnection,
+    scope: &ReportScope,
+    kind: &str,
+    (first, last): (i64, i64),
+    select: &str,
+    group: &str,
+) -> Result<Vec<AnyRow>> {
+    let sql = format!(
+        "SELECT {select}, CAST(SUM(n) AS BIGINT) AS n FROM rollups \
+         WHERE org = $1 AND kind = '{kind}' AND hour >= $2 AND hour < $3{} \
+         GROUP BY {group} HAVING SUM(n) <> 0",
+        platform_filter(scope, "platform")
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(scope.org.as_str())
+        .bind(first)
+        .bind(last);
+    if let Some(p) = scope.platform {
+        q = q.bind(p.as_str());
+    }
+    Ok(q.fetch_all(&mut *conn).await?)
+}
+
+/// Adds up rows with equal keys (a window's rollup part and its edges).
+fn merge<K: Ord, V>(
+    rows: Vec<V>,
+    key: impl Fn(&V) -> K,
+    add: impl Fn(&mut V, V),
+) -> Vec<V> {
+    let mut out: std::collections::BTreeMap<K, V> = std::collections::BTreeMap::new();
+    for row in rows {
+        match out.entry(key(&row)) {
+            std::collections::btree_map::Entry::Occupied(mut e) => add(e.get_mut(), row),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(row);
+            }
+        }
+    }
+    out.into_values().collect()
+}
+
 pub(crate) async fn inbound_by_platform(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    scope: &ReportScope,
+) -> Result<Vec<(Platform, u64)>> {
+    let split = Split::of(scope);
+    let mut out = Vec::new();
+    if let Some(hours) = split.hours {
+        for row in rolled(conn, scope, "inbound", hours, "platform", "platform").await? {
+            let p: String = get(&row, "platform")?;
+            out.push((parse_name("posts.platform", &p)?, count(&row, "n")?));
+        }
+    }
+    for edge in &split.edges {
+        out.extend(inbound_raw(conn, backend, edge).await?);
+    }
+    Ok(merge(out, |r| r.0, |a, b| a.1 += b.1))
+}
+
+async fn inbound_raw(
     conn: &mut AnyConnection,
     _backend: Backend,
     scope: &ReportScope,
@@ -183,15 +312,76 @@ fn buckets(rows: &[AnyRow], bucket_ms: i64) -> Result<Vec<CategoryBucket>> {
         .collect()
 }
 
+/// Which per-bucket count [`bucketed`] reads.
+#[derive(Clone, Copy)]
+enum Bucketed {
+    Flagged,
+    Actioned,
+}
+
+/// Flagged or actioned buckets: rollups for whole hours when buckets are
+/// whole hours, the raw tables for the rest.
+async fn bucketed(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    scope: &ReportScope,
+    bucket_ms: i64,
+    which: Bucketed,
+) -> Result<Vec<CategoryBucket>> {
+    let kind = match which {
+        Bucketed::Flagged => "flagged",
+        Bucketed::Actioned => "actioned",
+    };
+    let bucket_ms = bucket_ms.max(1);
+    let split = if bucket_ms % HOUR_MS == 0 {
+        Split::of(scope)
+    } else {
+        Split::raw(scope)
+    };
+    let mut out = Vec::new();
+    if let Some(hours) = split.hours {
+        let per = bucket_ms / HOUR_MS;
+        let rows = rolled(
+            conn,
+            scope,
+            kind,
+            hours,
+            &format!("hour / {per} AS bucket, k1 AS categories"),
+            &format!("hour / {per}, k1"),
+        )
+        .await?;
+        out.extend(buckets(&rows, bucket_ms)?);
+    }
+    for edge in &split.edges {
+        out.extend(match which {
+            Bucketed::Flagged => flagged_raw(conn, backend, edge, bucket_ms).await?,
+            Bucketed::Actioned => actioned_raw(conn, backend, edge, bucket_ms).await?,
+        });
+    }
+    Ok(merge(
+        out,
+        |b| (b.start, b.categories.clone()),
+        |a, b| a.count += b.count,
+    ))
+}
+
 /// Posts received in the scope with at least one category, counted by
 /// arrival bucket (`bucket_ms` long) and category set.
 pub(crate) async fn flagged_buckets(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    scope: &ReportScope,
+    bucket_ms: i64,
+) -> Result<Vec<CategoryBucket>> {
+    bucketed(conn, backend, scope, bucket_ms, Bucketed::Flagged).await
+}
+
+async fn flagged_raw(
     conn: &mut AnyConnection,
     _backend: Backend,
     scope: &ReportScope,
     bucket_ms: i64,
 ) -> Result<Vec<CategoryBucket>> {
-    let bucket_ms = bucket_ms.max(1);
     let sql = format!(
         "SELECT p.received_at / {bucket_ms} AS bucket, c.categories, COUNT(*) AS n \
          FROM posts p JOIN classifications c ON c.post_id = p.id \
@@ -208,11 +398,19 @@ pub(crate) async fn flagged_buckets(
 /// counted by the bucket of the action and the post's category set.
 pub(crate) async fn actioned_buckets(
     conn: &mut AnyConnection,
+    backend: Backend,
+    scope: &ReportScope,
+    bucket_ms: i64,
+) -> Result<Vec<CategoryBucket>> {
+    bucketed(conn, backend, scope, bucket_ms, Bucketed::Actioned).await
+}
+
+async fn actioned_raw(
+    conn: &mut AnyConnection,
     _backend: Backend,
     scope: &ReportScope,
     bucket_ms: i64,
 ) -> Result<Vec<CategoryBucket>> {
-    let bucket_ms = bucket_ms.max(1);
     let join = if scope.platform.is_some() {
         " JOIN posts p ON p.id = r.post_id"
     } else {
@@ -291,6 +489,49 @@ pub(crate) async fn relay_timings(
 /// Relayed posts received in the scope, by rule set and relay state.
 pub(crate) async fn rule_states(
     conn: &mut AnyConnection,
+    backend: Backend,
+    scope: &ReportScope,
+) -> Result<Vec<RuleState>> {
+    let split = Split::of(scope);
+    let mut out = Vec::new();
+    if let Some(hours) = split.hours {
+        let rows = rolled(
+            conn,
+            scope,
+            "rule_state",
+            hours,
+            "k1 AS rules, k2 AS state",
+            "k1, k2",
+        )
+        .await?;
+        out.extend(rule_states_from(&rows)?);
+    }
+    for edge in &split.edges {
+        out.extend(rule_states_raw(conn, backend, edge).await?);
+    }
+    Ok(merge(
+        out,
+        |r| (r.rules.clone(), r.state.as_str()),
+        |a, b| a.count += b.count,
+    ))
+}
+
+fn rule_states_from(rows: &[AnyRow]) -> Result<Vec<RuleState>> {
+    rows.iter()
+        .map(|row| {
+            let rules: String = get(row, "rules")?;
+            let state: String = get(row, "state")?;
+            Ok(RuleState {
+                rules: parse_json("classifications.rules", &rules)?,
+                state: RelayState::from_column(&state)?,
+                count: count(row, "n")?,
+            })
+        })
+        .collect()
+}
+
+async fn rule_states_raw(
+    conn: &mut AnyConnection,
     _backend: Backend,
     scope: &ReportScope,
 ) -> Result<Vec<RuleState>> {
@@ -302,20 +543,7 @@ pub(crate) async fn rule_states(
          GROUP BY c.rules, r.state",
         platform_filter(scope, "p.platform")
     );
-    scoped(&sql, scope)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| {
-            let rules: String = get(row, "rules")?;
-            let state: String = get(row, "state")?;
-            Ok(RuleState {
-                rules: parse_json("classifications.rules", &rules)?,
-                state: RelayState::from_column(&state)?,
-                count: count(row, "n")?,
-            })
-        })
-        .collect()
+    rule_states_from(&scoped(&sql, scope).fetch_all(&mut *conn).await?)
 }
 
 /// Authors with at least two posts received in the scope that were
@@ -354,6 +582,55 @@ pub(crate) async fn offenders(
 
 pub(crate) async fn human_actions(
     conn: &mut AnyConnection,
+    backend: Backend,
+    scope: &ReportScope,
+) -> Result<Vec<ActionCount>> {
+    let split = Split::of(scope);
+    let mut out = Vec::new();
+    if let Some(hours) = split.hours {
+        let rows = rolled(
+            conn,
+            scope,
+            "action",
+            hours,
+            "k1 AS action, k2 AS actor_id, MAX(k4) AS actor_name, CAST(k3 AS BIGINT) AS failed",
+            "k1, k2, k3",
+        )
+        .await?;
+        out.extend(action_counts_from(&rows)?);
+    }
+    for edge in &split.edges {
+        out.extend(human_actions_raw(conn, backend, edge).await?);
+    }
+    Ok(merge(
+        out,
+        |a| (a.action.clone(), a.actor_id.clone(), a.failed),
+        |a, b| {
+            a.count += b.count;
+            if b.actor_name > a.actor_name {
+                a.actor_name = b.actor_name;
+            }
+        },
+    ))
+}
+
+fn action_counts_from(rows: &[AnyRow]) -> Result<Vec<ActionCount>> {
+    rows.iter()
+        .map(|row| {
+            let failed: i64 = get(row, "failed")?;
+            Ok(ActionCount {
+                action: get(row, "action")?,
+                actor_id: get(row, "actor_id")?,
+                actor_name: get(row, "actor_name")?,
+                failed: failed != 0,
+                count: count(row, "n")?,
+            })
+        })
+        .collect()
+}
+
+async fn human_actions_raw(
+    conn: &mut AnyConnection,
     _backend: Backend,
     scope: &ReportScope,
 ) -> Result<Vec<ActionCount>> {
@@ -371,24 +648,54 @@ pub(crate) async fn human_actions(
          GROUP BY a.action, a.actor_id, \
                   CAST(CASE WHEN a.outcome LIKE 'failed%' THEN 1 ELSE 0 END AS BIGINT)"
     );
-    scoped(&sql, scope)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| {
-            let failed: i64 = get(row, "failed")?;
-            Ok(ActionCount {
-                action: get(row, "action")?,
-                actor_id: get(row, "actor_id")?,
-                actor_name: get(row, "actor_name")?,
-                failed: failed != 0,
-                count: count(row, "n")?,
-            })
-        })
-        .collect()
+    action_counts_from(&scoped(&sql, scope).fetch_all(&mut *conn).await?)
 }
 
 pub(crate) async fn reply_counts(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    scope: &ReportScope,
+) -> Result<Vec<ReplyCount>> {
+    let split = Split::of(scope);
+    let mut out = Vec::new();
+    if let Some(hours) = split.hours {
+        let rows = rolled(
+            conn,
+            scope,
+            "reply",
+            hours,
+            "k1 AS template, k2 AS status, k3 AS reason",
+            "k1, k2, k3",
+        )
+        .await?;
+        for row in &rows {
+            let reason: String = get(row, "reason")?;
+            out.push(ReplyCount {
+                template: get(row, "template")?,
+                status: get(row, "status")?,
+                // The rollups keep a missing reason as ''.
+                reason: Some(reason).filter(|r| !r.is_empty()),
+                count: count(row, "n")?,
+            });
+        }
+    }
+    for edge in &split.edges {
+        out.extend(reply_counts_raw(conn, backend, edge).await?);
+    }
+    Ok(merge(
+        out,
+        |r| {
+            (
+                r.template.clone(),
+                r.status.clone(),
+                r.reason.clone().filter(|r| !r.is_empty()),
+            )
+        },
+        |a, b| a.count += b.count,
+    ))
+}
+
+async fn reply_counts_raw(
     conn: &mut AnyConnection,
     _backend: Backend,
     scope: &ReportScope,
@@ -613,4 +920,58 @@ pub(crate) async fn first_audit_id_from(
         .fetch_one(&mut *conn)
         .await?;
     get(&row, "id")
+}
+
+/// A count on which `rollups` and a recount from the raw tables disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollupDrift {
+    /// `rollups` or `recount`: the side holding this row that the other lacks.
+    pub side: String,
+    pub org: String,
+    pub kind: String,
+    pub hour: i64,
+    pub platform: String,
+    pub keys: [String; 4],
+    pub n: i64,
+}
+
+/// Every rollup row that a recount from the raw tables does not reproduce,
+/// and every recounted row the rollups lack; empty when they agree.
+/// Reads every table in full: for tests and checks, not for reports.
+pub(crate) async fn rollup_drift(
+    conn: &mut AnyConnection,
+    _backend: Backend,
+) -> Result<Vec<RollupDrift>> {
+    const COLUMNS: &str = "org, kind, hour, platform, k1, k2, k3, k4, n";
+    let sql = format!(
+        "SELECT 'recount' AS side, {COLUMNS} FROM \
+           (SELECT {COLUMNS} FROM rollup_recount \
+            EXCEPT SELECT {COLUMNS} FROM rollups WHERE n <> 0) a \
+         UNION ALL \
+         SELECT 'rollups' AS side, {COLUMNS} FROM \
+           (SELECT {COLUMNS} FROM rollups WHERE n <> 0 \
+            EXCEPT SELECT {COLUMNS} FROM rollup_recount) b \
+         ORDER BY kind, hour, side"
+    );
+    sqlx::query(&sql)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(RollupDrift {
+                side: get(row, "side")?,
+                org: get(row, "org")?,
+                kind: get(row, "kind")?,
+                hour: get(row, "hour")?,
+                platform: get(row, "platform")?,
+                keys: [
+                    get(row, "k1")?,
+                    get(row, "k2")?,
+                    get(row, "k3")?,
+                    get(row, "k4")?,
+                ],
+                n: get(row, "n")?,
+            })
+        })
+        .collect()
 }
