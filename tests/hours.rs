@@ -1168,3 +1168,56 @@ fn queries_agree_with_each_other_every_15_minutes() {
     }
     assert!(checked > 10_000, "{checked}");
 }
+
+/// The clock reports use for in-window timing gives exactly what
+/// `working_duration` gives, across a clock change, Easter, a Christmas
+/// with its substitute day, and overrides, for seconds-apart and
+/// months-apart pairs alike; outside its range it declines.
+#[test]
+fn monitored_clock_agrees_with_working_duration() {
+    let las = schedule(LAS);
+    let overrides = [
+        Override::open(london(2026, 3, 28, 10, 0), london(2026, 3, 28, 14, 0)),
+        Override::closed(london(2026, 4, 8, 11, 0), london(2026, 4, 9, 12, 30)),
+        Override::open(london(2026, 12, 24, 17, 30), london(2026, 12, 24, 22, 0)),
+    ];
+    let view = las.with_overrides(&overrides);
+    let (from, to) = (utc(2026, 3, 1, 0, 0), utc(2027, 1, 10, 0, 0));
+    let clock = view.clock(from, to);
+    let span = (to - from).num_seconds();
+    // A fixed linear congruential sequence: the same pairs every run.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |m: i64| {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((x >> 33) % m as u64) as i64
+    };
+    for i in 0..4000 {
+        let a = from + chrono::Duration::seconds(next(span));
+        let gap = match i % 3 {
+            0 => next(600),
+            1 => next(3 * 86_400),
+            _ => next(span),
+        };
+        let b = (a + chrono::Duration::seconds(gap)).min(to);
+        assert_eq!(
+            clock.working_duration(a, b),
+            Some(view.working_duration(a, b)),
+            "{a} .. {b}"
+        );
+        assert_eq!(clock.working_duration(b, a), Some(chrono::Duration::zero()));
+    }
+    assert_eq!(
+        clock.working_duration(from, to),
+        Some(view.working_duration(from, to))
+    );
+    assert_eq!(
+        clock.working_duration(from - chrono::Duration::seconds(1), to),
+        None
+    );
+    assert_eq!(
+        clock.working_duration(from, to + chrono::Duration::seconds(1)),
+        None
+    );
+}

@@ -70,7 +70,9 @@ pub mod text;
 
 pub use calendar::{Calendar, CalendarFile, ExtraClosed, ExtraOpen, Holiday, Nation};
 pub use config::{DayWindow, HoursConfig, Interval, Weekly};
-pub use schedule::{Override, OverrideKind, Schedule, ScheduleView, SEARCH_HORIZON_DAYS};
+pub use schedule::{
+    MonitoredClock, Override, OverrideKind, Schedule, ScheduleView, SEARCH_HORIZON_DAYS,
+};
 pub use text::{format_local_datetime, format_local_time, format_next_open, window_text};
 
 use chrono::NaiveDate;

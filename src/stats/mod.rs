@@ -372,12 +372,28 @@ fn response(
     now: DateTime<Utc>,
 ) -> Response {
     let target = target_hours.map(|h| Duration::hours(i64::from(h)));
+    // One clock over every instant asked about, instead of a walk of the
+    // schedule per relay.
+    let first = timings.iter().map(|p| p.received_at).min();
+    let last = timings
+        .iter()
+        .filter_map(|p| p.state_at)
+        .chain(timings.iter().map(|p| p.received_at))
+        .chain([now])
+        .max();
+    let clock = first.zip(last).map(|(a, b)| schedule.clock(a, b));
+    let working = |a: DateTime<Utc>, b: DateTime<Utc>| {
+        clock
+            .as_ref()
+            .and_then(|c| c.working_duration(a, b))
+            .unwrap_or_else(|| schedule.working_duration(a, b))
+    };
     let mut durations = Vec::new();
     let (mut within, mut missed) = (0, 0);
     for p in timings {
         match (p.state, p.state_at) {
             (RelayState::Actioned | RelayState::Dismissed, Some(at)) => {
-                let took = schedule.working_duration(p.received_at, at.max(p.received_at));
+                let took = working(p.received_at, at.max(p.received_at));
                 durations.push(took);
                 if let Some(t) = target {
                     if took <= t {
@@ -389,7 +405,7 @@ fn response(
             }
             (RelayState::Pending | RelayState::Open, _) => {
                 if let Some(t) = target {
-                    if schedule.working_duration(p.received_at, now.max(p.received_at)) > t {
+                    if working(p.received_at, now.max(p.received_at)) > t {
                         missed += 1;
                     }
                 }

@@ -53,6 +53,11 @@ const SQLITE: &[Migration] = &[
         name: "rollups",
         sql: include_str!("../../migrations/sqlite/0006_rollups.sql"),
     },
+    Migration {
+        version: 7,
+        name: "report_reads",
+        sql: include_str!("../../migrations/sqlite/0007_report_reads.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -85,6 +90,11 @@ const POSTGRES: &[Migration] = &[
         version: 6,
         name: "rollups",
         sql: include_str!("../../migrations/postgres/0006_rollups.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "report_reads",
+        sql: include_str!("../../migrations/postgres/0007_report_reads.sql"),
     },
 ];
 
