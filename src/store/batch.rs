@@ -167,10 +167,27 @@ pub(crate) async fn write_pending(
     }
 
     for chunk in w.relays.chunks(CHUNK) {
+        // Each relay carries its post's arrival time (migration 0007); set
+        // here, the trigger that would fill it in afterwards never fires.
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let n = r * 6;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, (SELECT received_at FROM posts WHERE id = ${}))",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 1
+                )
+            })
+            .collect();
         let sql = format!(
-            "INSERT INTO relays (post_id, org, channel_id, state, created_at, updated_at) \
-             VALUES {} ON CONFLICT (post_id) DO NOTHING",
-            placeholders(chunk.len(), 6)
+            "INSERT INTO relays (post_id, org, channel_id, state, created_at, updated_at, \
+             received_at) VALUES {} ON CONFLICT (post_id) DO NOTHING",
+            values.join(", ")
         );
         let mut q = sqlx::query(&sql);
         for (post_id, org, at) in chunk {

@@ -297,10 +297,13 @@ impl Store {
                 // Reads through a memory map (up to 256 MiB of the file)
                 // share the OS page cache instead of copying each page into
                 // every connection's own cache with a read(2): a month's
-                // report touches tens of thousands of pages.
+                // report touches tens of thousands of pages. Statement
+                // journals (a multi-row insert whose triggers keep the
+                // rollups) stay in memory instead of a temporary file.
                 let pragmas: std::sync::Arc<str> = format!(
                     "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; \
-                     PRAGMA synchronous = NORMAL; PRAGMA mmap_size = {};",
+                     PRAGMA synchronous = NORMAL; PRAGMA mmap_size = {}; \
+                     PRAGMA temp_store = MEMORY;",
                     options.busy_timeout.as_millis(),
                     SQLITE_MMAP_BYTES
                 )

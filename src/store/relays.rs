@@ -116,8 +116,9 @@ pub(crate) async fn create_relay(
     at: DateTime<Utc>,
 ) -> Result<(i64, bool)> {
     let inserted = sqlx::query(
-        "INSERT INTO relays (post_id, org, channel_id, state, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'pending', $4, $4) \
+        "INSERT INTO relays (post_id, org, channel_id, state, created_at, updated_at, \
+         received_at) VALUES ($1, $2, $3, 'pending', $4, $4, \
+         (SELECT received_at FROM posts WHERE id = $1)) \
          ON CONFLICT (post_id) DO NOTHING RETURNING id",
     )
     .bind(post_id)
