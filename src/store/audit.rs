@@ -318,21 +318,10 @@ async fn insert_chunk(conn: &mut AnyConnection, rows: &[AuditRow]) -> Result<()>
     if rows.is_empty() {
         return Ok(());
     }
-    let mut sql = format!("INSERT INTO actions ({AUDIT_COLUMNS}) VALUES ");
-    for i in 0..rows.len() {
-        let b = i * 12;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for k in 1..=12 {
-            if k > 1 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", b + k));
-        }
-        sql.push(')');
-    }
+    let sql = format!(
+        "INSERT INTO actions ({AUDIT_COLUMNS}) VALUES {}",
+        super::util::Params::for_conn(conn).rows(rows.len(), 12)
+    );
     let mut q = sqlx::query(&sql);
     for row in rows {
         q = q

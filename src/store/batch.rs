@@ -12,12 +12,13 @@ use super::error::{Result, StoreError};
 use super::jobs::NewJob;
 use super::posts::Classification;
 use super::replies::NewAutoReply;
-use super::util::ms;
+use super::util::{ms, Params};
 use crate::model::Platform;
 
-/// Rows per INSERT statement. Small on purpose: SQLite looks bound `$N`
-/// parameters up by name, which costs quadratic time in the parameters per
-/// statement, so a few hundred parameters a statement is the sweet spot.
+/// Rows per INSERT statement (and ids per `IN (…)` list). Writes number
+/// their parameters only on PostgreSQL (see [`Params`]); reads that still
+/// use `$N` on SQLite keep lists this short because SQLite's parameter-name
+/// lookup is quadratic in the parameters of a statement.
 pub(crate) const CHUNK: usize = 40;
 
 /// An author seen in a batch, with strikes to add.
@@ -88,25 +89,6 @@ impl PendingWrites {
     }
 }
 
-/// `($1, $2, …), (…)` for `rows` rows of `cols` columns.
-fn placeholders(rows: usize, cols: usize) -> String {
-    let mut s = String::new();
-    for r in 0..rows {
-        if r > 0 {
-            s.push_str(", ");
-        }
-        s.push('(');
-        for c in 1..=cols {
-            if c > 1 {
-                s.push_str(", ");
-            }
-            s.push_str(&format!("${}", r * cols + c));
-        }
-        s.push(')');
-    }
-    s
-}
-
 /// Write everything pending and leave `w` empty.
 pub(crate) async fn write_pending(
     conn: &mut AnyConnection,
@@ -119,7 +101,7 @@ pub(crate) async fn write_pending(
              VALUES {} ON CONFLICT (post_id) DO UPDATE SET categories = excluded.categories, \
              rules = excluded.rules, severity = excluded.severity, flagged = excluded.flagged, \
              classified_at = excluded.classified_at",
-            placeholders(chunk.len(), 6)
+            Params::for_conn(conn).rows(chunk.len(), 6)
         );
         let mut q = sqlx::query(&sql);
         for c in chunk {
@@ -150,7 +132,7 @@ pub(crate) async fn write_pending(
                                THEN excluded.first_seen ELSE authors.first_seen END, \
              last_seen = CASE WHEN excluded.last_seen > authors.last_seen \
                               THEN excluded.last_seen ELSE authors.last_seen END",
-            placeholders(chunk.len(), 7)
+            Params::for_conn(conn).rows(chunk.len(), 7)
         );
         let mut q = sqlx::query(&sql);
         for ((platform, author_id), a) in chunk {
@@ -169,18 +151,13 @@ pub(crate) async fn write_pending(
     for chunk in w.relays.chunks(CHUNK) {
         // Each relay carries its post's arrival time (migration 0007); set
         // here, the trigger that would fill it in afterwards never fires.
+        let mut p = Params::for_conn(conn);
         let values: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let n = r * 6;
+            .map(|_| {
+                let row = p.list(6);
                 format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, (SELECT received_at FROM posts WHERE id = ${}))",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5,
-                    n + 6,
-                    n + 1
+                    "({row}, (SELECT received_at FROM posts WHERE id = {}))",
+                    p.next()
                 )
             })
             .collect();
@@ -197,7 +174,8 @@ pub(crate) async fn write_pending(
                 .bind(Option::<&str>::None)
                 .bind("pending")
                 .bind(ms(*at))
-                .bind(ms(*at));
+                .bind(ms(*at))
+                .bind(*post_id);
         }
         q.execute(&mut *conn).await?;
     }
@@ -211,7 +189,7 @@ pub(crate) async fn write_pending(
         let sql = format!(
             "INSERT INTO jobs (kind, org, payload, dedupe_key, status, attempts, max_attempts, \
              run_after, created_at, updated_at) VALUES {} ON CONFLICT (dedupe_key) DO NOTHING",
-            placeholders(chunk.len(), 10)
+            Params::for_conn(conn).rows(chunk.len(), 10)
         );
         let mut q = sqlx::query(&sql);
         for j in chunk {
@@ -234,7 +212,7 @@ pub(crate) async fn write_pending(
         let sql = format!(
             "INSERT INTO auto_replies (post_id, org, platform, author_id, template, text, status, \
              reason, at) VALUES {}",
-            placeholders(chunk.len(), 9)
+            Params::for_conn(conn).rows(chunk.len(), 9)
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {
@@ -264,7 +242,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_number_every_value() {
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    fn params_number_every_value_or_none() {
+        assert_eq!(Params::numbered().rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(Params::anonymous().rows(2, 2), "(?, ?), (?, ?)");
+        let mut p = Params::numbered();
+        assert_eq!(
+            (p.list(2), p.next()),
+            ("$1, $2".to_owned(), "$3".to_owned())
+        );
     }
 }

@@ -65,6 +65,69 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// Bound-parameter markers for a multi-row statement, handed out in the
+/// order they appear in the SQL (which must be the order values are bound).
+///
+/// PostgreSQL gets `$1, $2, …`. SQLite gets anonymous `?`: SQLite keeps
+/// numbered and named parameters in a list that `sqlite3_bind_parameter_name`
+/// (which sqlx calls for every value it binds) walks from the start, so
+/// binding the values of a statement with `$N` markers costs time quadratic
+/// in their number, and a few hundred of them dominated a batch's writes.
+#[derive(Debug)]
+pub(crate) struct Params {
+    anonymous: bool,
+    next: usize,
+}
+
+impl Params {
+    /// Markers for statements on `conn`.
+    pub(crate) fn for_conn(conn: &sqlx::AnyConnection) -> Params {
+        Params {
+            anonymous: conn.backend_name().eq_ignore_ascii_case("sqlite"),
+            next: 0,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn numbered() -> Params {
+        Params {
+            anonymous: false,
+            next: 0,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn anonymous() -> Params {
+        Params {
+            anonymous: true,
+            next: 0,
+        }
+    }
+
+    /// The next marker.
+    pub(crate) fn next(&mut self) -> String {
+        self.next += 1;
+        if self.anonymous {
+            "?".to_owned()
+        } else {
+            format!("${}", self.next)
+        }
+    }
+
+    /// `n` markers, comma separated.
+    pub(crate) fn list(&mut self, n: usize) -> String {
+        (0..n).map(|_| self.next()).collect::<Vec<_>>().join(", ")
+    }
+
+    /// `(…), (…)`: `rows` rows of `cols` markers.
+    pub(crate) fn rows(&mut self, rows: usize, cols: usize) -> String {
+        (0..rows)
+            .map(|_| format!("({})", self.list(cols)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Defines a string-backed enum stored by its snake_case name.
 macro_rules! stored_enum {
     (
