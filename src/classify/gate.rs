@@ -228,11 +228,14 @@ mod tests {
         assert!(lits.iter().all(|l| l.starts_with(" wan")));
         // Too short a prefix makes no gate.
         assert_eq!(required_literals(" \\w+ ", 3), None);
-        // A tail's literals serve when the start has none.
+        // A tail's literals serve when the start has none: each match
+        // holds one of them.
         let lits = required_literals(r" (\d+|two) (hour|day) (wait|delay) ", 3).unwrap();
-        assert!(lits.iter().all(|l| [" hour", " day", " wait", " delay"]
-            .iter()
-            .any(|w| l.starts_with(w))));
+        assert!(lits.iter().all(|l| l.len() >= 3));
+        for m in [" 14 hour wait ", " two day delay ", " 3 day wait "] {
+            assert!(lits.iter().any(|l| m.contains(l.as_str())), "{m} {lits:?}");
+        }
+        assert!(!lits.iter().any(|l| " 14 hours ".contains(l.as_str())));
         assert_eq!(required_literals("a*", 1), None);
     }
 

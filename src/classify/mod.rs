@@ -824,6 +824,81 @@ fn ascii_boundaries(pattern: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The gates may only skip regexes that cannot match: every pattern the
+    /// full `RegexSet`s find must be let through.
+    #[test]
+    fn gates_never_hide_a_match() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let config = Config::load(&dir.join("config")).expect("shipped config");
+        let c = Classifier::new(&config).expect("shipped rules");
+        let mut texts: Vec<String> = [
+            "I'm going to end it all tonight",
+            "thinking about ending my life",
+            "took all my tablets",
+            "i dont want to be alive",
+            "I can't cope any more",
+            "waited 14 hours in A&E",
+            "a 6 hour wait",
+            "been waiting for over three months",
+            "all muslims are scum",
+            "women belong in the kitchen",
+            "immigrants are a plague",
+            "i'll come round and kill you",
+            "he should be shot",
+            "should i go to a&e? is it normal",
+            "email jo@nhs.net or JO.BLOGGS@NHS.UK",
+            "call 07700 900123 or +44 (0)20 7946 0958",
+            "NHS number 943 476 5919",
+            "I live at SW1A 1AA, 12 Baker Street",
+            "dob: 12/03/1985, born on 1.2.2001",
+            "visit www.example.com or https://x.io/a",
+            "FREE entry!!! CLICK now, WIN big",
+            "£1000 cash, 50% off, 18+ only, 10p per min",
+            "txt CLAIM to 80808, call 09061701461",
+            "youtu.be/abc and bit.ly/x",
+            "check out mysite.com",
+            "ｆｒｅｅ ＷＩＮ ０７７００ ９００１２３ café",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for f in ["corpus_evasion.toml", "corpus_policy.toml"] {
+            let text = std::fs::read_to_string(dir.join("tests/data").join(f)).expect("corpus");
+            let v: toml::Value = toml::from_str(&text).expect("corpus parses");
+            for case in v["case"].as_array().expect("cases") {
+                texts.push(case["text"].as_str().expect("text").to_string());
+            }
+        }
+        let mut seen = 0;
+        for t in &texts {
+            let canon = c.normalize(t).text;
+            let mut gate = c.norm_always;
+            for m in c.phrases.find_overlapping_iter(&canon) {
+                for u in &c.phrase_uses[m.pattern().as_usize()].1 {
+                    if u.role == Role::Gate {
+                        gate |= 1 << u.rule;
+                    }
+                }
+            }
+            for i in c.norm_set.matches(&canon).iter() {
+                seen += 1;
+                assert!(
+                    i >= gate::MAX_GATED || gate & (1 << i) != 0,
+                    "regex {i} on {t:?}"
+                );
+            }
+            let raw = c.raw_gate.candidates(t);
+            for i in c.raw_set.matches(t).iter() {
+                seen += 1;
+                assert!(
+                    i >= gate::MAX_GATED || raw & (1 << i) != 0,
+                    "raw_regex {i} on {t:?}"
+                );
+            }
+        }
+        assert!(seen > 20, "the texts exercise the regexes ({seen} matches)");
+    }
+
     #[test]
     fn word_boundaries_become_ascii() {
         assert_eq!(ascii_boundaries(r"\b\d{3}\b"), r"(?-u:\b)\d{3}(?-u:\b)");
