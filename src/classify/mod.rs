@@ -5,9 +5,13 @@
 //! - every phrase (rule `words`, word lists, `unless` and `near` phrases) is
 //!   normalised like a post and put into one Aho-Corasick automaton, so a post
 //!   is scanned once whatever the number of rules;
-//! - `regex` patterns go into one [`RegexSet`] over normalised text and
-//!   `raw_regex` patterns into another over the raw text, each under the size
-//!   limits of `classifier.toml`;
+//! - `regex` patterns are compiled over normalised text and `raw_regex`
+//!   patterns over the raw text, each under the size limits of
+//!   `classifier.toml`; a post runs only the patterns it can match, as told
+//!   by cheap gates derived from the patterns (see the `gate` module): the
+//!   literals that start a `regex` pattern's matches ride in the phrase
+//!   automaton, and a byte table tells which `raw_regex` patterns a post's
+//!   bytes allow;
 //! - each org's staff list becomes its own small automaton.
 //!
 //! Context is data, not code: a rule can require a *target* near its match
@@ -17,6 +21,7 @@
 //! categories and a category fires at its threshold. Repetition is checked
 //! against the author's recent posts passed in by the caller.
 
+mod gate;
 mod normalize;
 pub mod pii;
 pub mod repeat;
@@ -110,6 +115,9 @@ enum Role {
     Staff,
     /// A praise phrase for an org's staff check; `Use::rule` is the org index.
     Praise,
+    /// A literal that starts every match of a `regex` pattern; `Use::rule`
+    /// is the pattern's index in `norm_regexes`.
+    Gate,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -146,12 +154,20 @@ pub struct Classifier {
     phrases: AhoCorasick,
     /// Per automaton pattern: whether it is a prefix pattern, and who uses it.
     phrase_uses: Vec<(bool, Vec<Use>)>,
+    /// Phrases from rules and orgs (the automaton also holds regex gates).
+    phrase_total: usize,
+    /// Both sets serve `explain`; `classify` runs the single regexes that
+    /// the gates let through.
     norm_set: RegexSet,
     norm_rules: Vec<u32>,
     norm_regexes: Vec<Regex>,
+    /// `regex` patterns (of the first [`gate::MAX_GATED`]) that run on every
+    /// post because no literal starts all their matches.
+    norm_always: u64,
     raw_set: RegexSet,
     raw_rules: Vec<u32>,
     raw_regexes: Vec<Regex>,
+    raw_gate: gate::ByteGate,
     thresholds: HashMap<Category, f32>,
     default_actions: HashMap<Category, Vec<Action>>,
     orgs: HashMap<String, OrgEntry>,
@@ -342,6 +358,28 @@ impl Classifier {
             );
         }
 
+        // Literals that start every match of a `regex` pattern join the
+        // automaton too: a pattern runs only on posts where one was seen.
+        let phrase_total = phrase_uses.len();
+        let mut norm_always = 0u64;
+        for (i, p) in norm_patterns.iter().enumerate().take(gate::MAX_GATED) {
+            let Some(literals) = gate::required_literals(p, 3) else {
+                norm_always |= 1 << i;
+                continue;
+            };
+            for key in literals {
+                let pid = *keys.entry(key.clone()).or_insert_with(|| {
+                    phrase_list.push(key);
+                    phrase_uses.push((false, Vec::new()));
+                    phrase_list.len() - 1
+                });
+                phrase_uses[pid].1.push(Use {
+                    rule: i as u32,
+                    role: Role::Gate,
+                });
+            }
+        }
+
         let phrases = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
@@ -386,6 +424,7 @@ impl Classifier {
             };
         let (norm_set, norm_regexes) = set(&norm_patterns, &norm_rules)?;
         let (raw_set, raw_regexes) = set(&raw_patterns, &raw_rules)?;
+        let raw_gate = gate::ByteGate::new(&raw_patterns);
 
         let mut thresholds = HashMap::new();
         let mut default_actions = HashMap::new();
@@ -401,12 +440,15 @@ impl Classifier {
             lexicon,
             phrases,
             phrase_uses,
+            phrase_total,
             norm_set,
             norm_rules,
             norm_regexes,
+            norm_always,
             raw_set,
             raw_rules,
             raw_regexes,
+            raw_gate,
             thresholds,
             default_actions,
             orgs,
@@ -421,7 +463,7 @@ impl Classifier {
 
     /// Number of distinct phrases in the automaton.
     pub fn phrase_count(&self) -> usize {
-        self.phrase_uses.len()
+        self.phrase_total
     }
 
     /// Normalise text the way rules see it.
@@ -439,6 +481,7 @@ impl Classifier {
             let (_, uses) = &self.phrase_uses[m.pattern().as_usize()];
             for u in uses {
                 let who = match u.role {
+                    Role::Gate => continue,
                     Role::Staff | Role::Praise => self
                         .orgs
                         .iter()
@@ -495,6 +538,7 @@ impl Classifier {
         let org_entry = input.org.and_then(|o| self.orgs.get(o));
         let org_index = org_entry.map(|e| e.index);
         let (mut staff_hit, mut praise_hit) = (false, false);
+        let mut norm_gate = self.norm_always;
         for m in self.phrases.find_overlapping_iter(canon) {
             let (prefix, uses) = &self.phrase_uses[m.pattern().as_usize()];
             let mut whole: Option<&str> = None;
@@ -525,6 +569,10 @@ impl Classifier {
                         praise_hit |= Some(u.rule) == org_index;
                         continue;
                     }
+                    Role::Gate => {
+                        norm_gate |= 1 << u.rule;
+                        continue;
+                    }
                     _ => {}
                 }
                 if u.role == Role::Match {
@@ -538,26 +586,31 @@ impl Classifier {
             }
         }
 
-        if !self.norm_regexes.is_empty() {
-            for i in self.norm_set.matches(canon).iter() {
-                let rule = self.norm_rules[i];
-                let pos = if self.rules[rule as usize].needs_near {
-                    self.norm_regexes[i]
-                        .find(canon)
-                        .map_or(0, |m| token_at(&mut token_starts, m.start().max(1)))
-                } else {
-                    0
-                };
-                events.push((rule, Role::Match, pos));
+        for (i, re) in self.norm_regexes.iter().enumerate() {
+            if i < gate::MAX_GATED && norm_gate & (1 << i) == 0 {
+                continue;
+            }
+            let rule = self.norm_rules[i];
+            if self.rules[rule as usize].needs_near {
+                if let Some(m) = re.find(canon) {
+                    let pos = token_at(&mut token_starts, m.start().max(1));
+                    events.push((rule, Role::Match, pos));
+                }
+            } else if re.is_match(canon) {
+                events.push((rule, Role::Match, 0));
             }
         }
 
         let mut personal_spans = Vec::new();
         if !self.raw_regexes.is_empty() {
-            for i in self.raw_set.matches(input.text).iter() {
+            let raw_gate = self.raw_gate.candidates(input.text);
+            for (i, re) in self.raw_regexes.iter().enumerate() {
+                if i < gate::MAX_GATED && raw_gate & (1 << i) == 0 {
+                    continue;
+                }
                 let rule_no = self.raw_rules[i];
                 let rule = &self.rules[rule_no as usize];
-                for m in self.raw_regexes[i].find_iter(input.text) {
+                for m in re.find_iter(input.text) {
                     let ok = match rule.validate {
                         None => true,
                         Some(Validator::NhsNumber) => pii::is_valid_nhs_number(m.as_str()),
@@ -770,6 +823,81 @@ fn ascii_boundaries(pattern: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The gates may only skip regexes that cannot match: every pattern the
+    /// full `RegexSet`s find must be let through.
+    #[test]
+    fn gates_never_hide_a_match() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let config = Config::load(&dir.join("config")).expect("shipped config");
+        let c = Classifier::new(&config).expect("shipped rules");
+        let mut texts: Vec<String> = [
+            "I'm going to end it all tonight",
+            "thinking about ending my life",
+            "took all my tablets",
+            "i dont want to be alive",
+            "I can't cope any more",
+            "waited 14 hours in A&E",
+            "a 6 hour wait",
+            "been waiting for over three months",
+            "all muslims are scum",
+            "women belong in the kitchen",
+            "immigrants are a plague",
+            "i'll come round and kill you",
+            "he should be shot",
+            "should i go to a&e? is it normal",
+            "email jo@nhs.net or JO.BLOGGS@NHS.UK",
+            "call 07700 900123 or +44 (0)20 7946 0958",
+            "NHS number 943 476 5919",
+            "I live at SW1A 1AA, 12 Baker Street",
+            "dob: 12/03/1985, born on 1.2.2001",
+            "visit www.example.com or https://x.io/a",
+            "FREE entry!!! CLICK now, WIN big",
+            "£1000 cash, 50% off, 18+ only, 10p per min",
+            "txt CLAIM to 80808, call 09061701461",
+            "youtu.be/abc and bit.ly/x",
+            "check out mysite.com",
+            "ｆｒｅｅ ＷＩＮ ０７７００ ９００１２３ café",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for f in ["corpus_evasion.toml", "corpus_policy.toml"] {
+            let text = std::fs::read_to_string(dir.join("tests/data").join(f)).expect("corpus");
+            let v: toml::Value = toml::from_str(&text).expect("corpus parses");
+            for case in v["case"].as_array().expect("cases") {
+                texts.push(case["text"].as_str().expect("text").to_string());
+            }
+        }
+        let mut seen = 0;
+        for t in &texts {
+            let canon = c.normalize(t).text;
+            let mut gate = c.norm_always;
+            for m in c.phrases.find_overlapping_iter(&canon) {
+                for u in &c.phrase_uses[m.pattern().as_usize()].1 {
+                    if u.role == Role::Gate {
+                        gate |= 1 << u.rule;
+                    }
+                }
+            }
+            for i in c.norm_set.matches(&canon).iter() {
+                seen += 1;
+                assert!(
+                    i >= gate::MAX_GATED || gate & (1 << i) != 0,
+                    "regex {i} on {t:?}"
+                );
+            }
+            let raw = c.raw_gate.candidates(t);
+            for i in c.raw_set.matches(t).iter() {
+                seen += 1;
+                assert!(
+                    i >= gate::MAX_GATED || raw & (1 << i) != 0,
+                    "raw_regex {i} on {t:?}"
+                );
+            }
+        }
+        assert!(seen > 20, "the texts exercise the regexes ({seen} matches)");
+    }
 
     #[test]
     fn word_boundaries_become_ascii() {

@@ -497,6 +497,12 @@ fn clean_token(tok: &str, lexicon: &Lexicon, out: &mut String) {
 
 /// Whether a token has three or more of the same letter in a row.
 fn has_long_run(tok: &str) -> bool {
+    if tok.is_ascii() {
+        return tok
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0] == w[1] && w[1] == w[2] && w[0].is_ascii_alphabetic());
+    }
     let mut last = '\0';
     let mut run = 0;
     for c in tok.chars() {
@@ -585,6 +591,23 @@ mod tests {
                 is_token_char(b as char),
                 "byte {b}"
             );
+        }
+    }
+
+    #[test]
+    fn long_runs_ascii_and_not() {
+        for (tok, long) in [
+            ("fuuuck", true),
+            ("fuuck", false),
+            ("aaa", true),
+            ("111", false),
+            ("a11", false),
+            ("", false),
+            ("ééé", true),
+            ("fééck", false),
+            ("xxé", false),
+        ] {
+            assert_eq!(has_long_run(tok), long, "{tok}");
         }
     }
 
