@@ -19,7 +19,9 @@
 //! * `postgres://user:pass@host/db` (or `postgresql://…`).
 //!
 //! Every query is written once with `$1, $2, …` placeholders, which both
-//! accept; the two migration files differ only in types. Conventions:
+//! accept, except the multi-row inserts, whose markers come from
+//! `util::Params` (`?` on SQLite, where binding hundreds of `$N` costs
+//! quadratic time); the two migration files differ only in types. Conventions:
 //! times are integer **milliseconds since the Unix epoch, UTC** (so anything
 //! finer than a millisecond is dropped), flags are integers 0/1, and JSON
 //! (`raw`, `categories`, `rules`, `detail`, `payload`) is stored as text.
