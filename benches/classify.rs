@@ -109,6 +109,12 @@ fn main() {
         });
         c.categories.len()
     });
+    // `SIGNPOST_BENCH_PEER=0` skips rustrict, for profiling Signpost alone.
+    if std::env::var("SIGNPOST_BENCH_PEER").is_ok_and(|v| v == "0") {
+        black_box(sink_a);
+        report_one("signpost", ours, total_posts, total_mb);
+        return;
+    }
     let (peer, sink_b) = measure(&posts, passes, |t| {
         usize::from(
             rustrict::Censor::from_str(t)
@@ -117,22 +123,23 @@ fn main() {
         )
     });
     black_box((sink_a, sink_b));
-    let report = |name: &str, d: Duration| {
-        let s = d.as_secs_f64();
-        println!(
-            "  {name:<10} {:>12.0} posts/s {:>9.1} MB/s  ({:.3} s)",
-            total_posts / s,
-            total_mb / s,
-            s
-        );
-    };
-    report("signpost", ours);
-    report("rustrict", peer);
+    report_one("signpost", ours, total_posts, total_mb);
+    report_one("rustrict", peer, total_posts, total_mb);
     println!(
         "  ratio      signpost is {:.1}x rustrict",
         peer.as_secs_f64() / ours.as_secs_f64()
     );
     quality_side_by_side(&classifier);
+}
+
+fn report_one(name: &str, d: Duration, total_posts: f64, total_mb: f64) {
+    let s = d.as_secs_f64();
+    println!(
+        "  {name:<10} {:>12.0} posts/s {:>9.1} MB/s  ({:.3} s)",
+        total_posts / s,
+        total_mb / s,
+        s
+    );
 }
 
 /// Offensive-language quality of both on OLID, when the dev sets are there:

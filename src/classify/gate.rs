@@ -10,8 +10,9 @@
 //!   which scans the post anyway, and runs a regex only when one of its
 //!   literals was seen.
 //! - [`ByteGate`]: every match of most `raw_regex` patterns contains a byte
-//!   from a small set (a digit, `@`, `.`…). One table lookup per byte of the
-//!   raw post finds which regexes can match.
+//!   from a small set, or two adjacent bytes from two sets (a letter before
+//!   `@`, two digits in a row, `.` before a letter…). One table lookup per
+//!   byte of the raw post finds which regexes can match.
 //!
 //! A pattern for which no such guarantee can be derived always runs. The
 //! gates only skip work: the set of matches is the same as without them.
@@ -98,79 +99,263 @@ impl ByteSet {
         self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
     }
 
-    /// How often a post is expected to hold one of these bytes: lower is a
-    /// better gate.
-    fn cost(&self) -> u32 {
-        (0..=255u8).filter(|b| self.contains(*b)).map(weight).sum()
+    fn single(b: u8) -> ByteSet {
+        let mut s = ByteSet::EMPTY;
+        s.add(b);
+        s
+    }
+
+    fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..=255u8).filter(|b| self.contains(*b))
     }
 }
 
-/// Rough frequency of a byte in posts.
-fn weight(b: u8) -> u32 {
-    match b {
-        b' ' => 40,
-        b'a'..=b'z' => 10,
-        b'A'..=b'Z' => 4,
-        b'.' | b',' => 6,
-        b'0'..=b'9' => 2,
-        0x80..=0xFF => 2,
-        _ => 1,
+/// How often bytes and adjacent byte pairs occur in posts, counted once
+/// over a built-in sample of typical posts to NHS accounts. Only the choice
+/// of gate depends on it, never what matches.
+struct Freq {
+    single: [u32; 256],
+    pair: Vec<u32>,
+}
+
+fn freq() -> &'static Freq {
+    static FREQ: std::sync::OnceLock<Freq> = std::sync::OnceLock::new();
+    FREQ.get_or_init(|| {
+        let sample = include_str!("gate_sample.txt").as_bytes();
+        let mut f = Freq {
+            single: [0; 256],
+            pair: vec![0; 256 * 256],
+        };
+        for &b in sample {
+            f.single[usize::from(b)] += 1;
+        }
+        for w in sample.windows(2) {
+            f.pair[usize::from(w[0]) * 256 + usize::from(w[1])] += 1;
+        }
+        f
+    })
+}
+
+/// Scale of the costs: a byte or pair seen once in the sample costs this
+/// much; one never seen costs 1, since posts differ from the sample.
+const SEEN: u64 = 20;
+
+/// One thing a text must hold for a pattern to match: a byte from a set,
+/// or two adjacent bytes, the first from one set and the second from another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Byte(ByteSet),
+    Pair(ByteSet, ByteSet),
+}
+
+impl Need {
+    /// Lower is a better gate: how often a post is expected to hold it.
+    fn cost(&self) -> u64 {
+        let f = freq();
+        let weigh = |n: u32| SEEN * u64::from(n) + 1;
+        match self {
+            Need::Byte(s) => s.bytes().map(|b| weigh(f.single[usize::from(b)])).sum(),
+            Need::Pair(a, b) => {
+                let second: Vec<u8> = b.bytes().collect();
+                a.bytes()
+                    .map(|x| {
+                        second
+                            .iter()
+                            .map(|&y| weigh(f.pair[usize::from(x) * 256 + usize::from(y)]))
+                            .sum::<u64>()
+                    })
+                    .sum()
+            }
+        }
     }
 }
 
-/// Bytes one of which every match of `hir` contains, if there are any.
-fn required_bytes(hir: &Hir) -> Option<ByteSet> {
+/// Every match holds at least one of these.
+type Req = Vec<Need>;
+
+fn req_cost(r: &Req) -> u64 {
+    r.iter().map(Need::cost).sum()
+}
+
+fn cheapest(cands: impl IntoIterator<Item = Req>) -> Option<Req> {
+    cands.into_iter().min_by_key(req_cost)
+}
+
+/// What every match of a piece of a pattern looks like, for the gate.
+#[derive(Debug, Clone)]
+struct Info {
+    /// Shortest match, in bytes.
+    min_len: usize,
+    /// Zero-width assertions (`\b`, `^`): they sit between their neighbours'
+    /// bytes without breaking adjacency.
+    zero_width: bool,
+    /// Bytes a non-empty match can start and end with.
+    first: ByteSet,
+    last: ByteSet,
+    /// What every match holds, when something can be said.
+    req: Option<Req>,
+}
+
+/// The bytes that can start (`lead`) or end a UTF-8 encoded character of a
+/// Unicode class range.
+fn utf8_edges(lo: u32, hi: u32, first: &mut ByteSet, last: &mut ByteSet) {
+    if lo < 0x80 {
+        // Both ends are ASCII here.
+        let top = hi.min(0x7F) as u8;
+        first.add_range(lo as u8, top);
+        last.add_range(lo as u8, top);
+    }
+    if hi >= 0x80 {
+        let lead = |cp: u32| -> u8 {
+            match cp {
+                0..=0x7FF => 0xC0 | (cp >> 6) as u8,
+                0x800..=0xFFFF => 0xE0 | (cp >> 12) as u8,
+                _ => 0xF0 | (cp >> 18) as u8,
+            }
+        };
+        // Lead bytes grow with the code point.
+        first.add_range(lead(lo.max(0x80)), lead(hi));
+        last.add_range(0x80, 0xBF);
+    }
+}
+
+fn info(hir: &Hir) -> Info {
+    let none = |zero_width| Info {
+        min_len: 0,
+        zero_width,
+        first: ByteSet::EMPTY,
+        last: ByteSet::EMPTY,
+        req: None,
+    };
     match hir.kind() {
-        HirKind::Empty | HirKind::Look(_) => None,
-        HirKind::Literal(lit) => lit.0.iter().map(|&b| single(b)).min_by_key(ByteSet::cost),
-        HirKind::Class(Class::Bytes(c)) => {
-            let mut s = ByteSet::EMPTY;
-            for r in c.ranges() {
-                s.add_range(r.start(), r.end());
+        HirKind::Empty => none(false),
+        HirKind::Look(_) => none(true),
+        HirKind::Literal(lit) => {
+            let b = &lit.0;
+            let mut cands: Vec<Req> = b
+                .iter()
+                .map(|&x| vec![Need::Byte(ByteSet::single(x))])
+                .collect();
+            cands.extend(
+                b.windows(2)
+                    .map(|w| vec![Need::Pair(ByteSet::single(w[0]), ByteSet::single(w[1]))]),
+            );
+            Info {
+                min_len: b.len(),
+                zero_width: false,
+                first: b.first().map_or(ByteSet::EMPTY, |&x| ByteSet::single(x)),
+                last: b.last().map_or(ByteSet::EMPTY, |&x| ByteSet::single(x)),
+                req: cheapest(cands),
             }
-            Some(s)
         }
-        HirKind::Class(Class::Unicode(c)) => {
-            let mut s = ByteSet::EMPTY;
-            for r in c.ranges() {
-                let (lo, hi) = (u32::from(r.start()), u32::from(r.end()));
-                if lo < 0x80 {
-                    // Both ends are ASCII here.
-                    s.add_range(lo as u8, hi.min(0x7F) as u8);
+        HirKind::Class(class) => {
+            let (mut first, mut last) = (ByteSet::EMPTY, ByteSet::EMPTY);
+            match class {
+                Class::Bytes(c) => {
+                    for r in c.ranges() {
+                        first.add_range(r.start(), r.end());
+                    }
+                    last = first;
                 }
-                if hi >= 0x80 {
-                    // A non-ASCII character is encoded with bytes >= 0x80.
-                    s.add_range(0x80, 0xFF);
+                Class::Unicode(c) => {
+                    for r in c.ranges() {
+                        utf8_edges(
+                            u32::from(r.start()),
+                            u32::from(r.end()),
+                            &mut first,
+                            &mut last,
+                        );
+                    }
                 }
             }
-            Some(s)
+            Info {
+                min_len: 1,
+                zero_width: false,
+                first,
+                last,
+                req: Some(vec![Need::Byte(first)]),
+            }
         }
-        HirKind::Repetition(rep) if rep.min >= 1 => required_bytes(&rep.sub),
-        HirKind::Repetition(_) => None,
-        HirKind::Capture(cap) => required_bytes(&cap.sub),
-        HirKind::Concat(subs) => subs
-            .iter()
-            .filter_map(required_bytes)
-            .min_by_key(ByteSet::cost),
-        HirKind::Alternation(subs) => subs
-            .iter()
-            .try_fold(ByteSet::EMPTY, |acc, h| Some(acc.union(required_bytes(h)?))),
+        HirKind::Capture(cap) => info(&cap.sub),
+        HirKind::Repetition(rep) => {
+            let sub = info(&rep.sub);
+            let min = rep.min as usize;
+            let mut req = None;
+            if min >= 1 {
+                let mut cands: Vec<Req> = sub.req.clone().into_iter().collect();
+                if min >= 2 && sub.min_len > 0 {
+                    cands.push(vec![Need::Pair(sub.last, sub.first)]);
+                }
+                req = cheapest(cands);
+            }
+            Info {
+                min_len: sub.min_len.saturating_mul(min),
+                zero_width: sub.zero_width,
+                first: sub.first,
+                last: sub.last,
+                req,
+            }
+        }
+        HirKind::Alternation(subs) => {
+            let infos: Vec<Info> = subs.iter().map(info).collect();
+            let req = infos.iter().try_fold(Vec::new(), |mut acc: Req, i| {
+                acc.extend(i.req.as_ref()?.iter().copied());
+                Some(acc)
+            });
+            Info {
+                min_len: infos.iter().map(|i| i.min_len).min().unwrap_or(0),
+                zero_width: infos.iter().all(|i| i.zero_width),
+                first: infos.iter().fold(ByteSet::EMPTY, |a, i| a.union(i.first)),
+                last: infos.iter().fold(ByteSet::EMPTY, |a, i| a.union(i.last)),
+                req,
+            }
+        }
+        HirKind::Concat(subs) => {
+            // Zero-width pieces do not separate their neighbours' bytes.
+            let infos: Vec<Info> = subs.iter().map(info).filter(|i| !i.zero_width).collect();
+            let mut cands: Vec<Req> = infos.iter().filter_map(|i| i.req.clone()).collect();
+            for w in infos.windows(2) {
+                if w[0].min_len > 0 && w[1].min_len > 0 {
+                    cands.push(vec![Need::Pair(w[0].last, w[1].first)]);
+                }
+            }
+            // A match starts in the optional pieces before the first
+            // required one, or in that one; likewise at the end.
+            let edge = |it: &mut dyn Iterator<Item = &Info>, end: bool| {
+                let mut set = ByteSet::EMPTY;
+                for i in it {
+                    set = set.union(if end { i.last } else { i.first });
+                    if i.min_len > 0 {
+                        break;
+                    }
+                }
+                set
+            };
+            Info {
+                min_len: infos.iter().map(|i| i.min_len).sum(),
+                zero_width: infos.is_empty(),
+                first: edge(&mut infos.iter(), false),
+                last: edge(&mut infos.iter().rev(), true),
+                req: cheapest(cands),
+            }
+        }
     }
 }
 
-fn single(b: u8) -> ByteSet {
-    let mut s = ByteSet::EMPTY;
-    s.add(b);
-    s
-}
-
-/// Which of up to [`MAX_GATED`] regexes a text can match, by the bytes it
-/// holds.
+/// Which of up to [`MAX_GATED`] regexes a text can match, by the bytes and
+/// adjacent byte pairs it holds.
+///
+/// Bytes are first mapped to classes (bytes no gate tells apart share a
+/// class), so the pair table is small: one lookup per byte of the post.
 #[derive(Debug, Clone)]
 pub struct ByteGate {
-    /// Per byte: the regexes that a text holding it may match.
-    table: Box<[u64; 256]>,
-    /// Regexes with no byte requirement: they always run.
+    class_of: Box<[u8; 256]>,
+    classes: usize,
+    /// Per class: the regexes a text holding such a byte may match.
+    single: Vec<u64>,
+    /// Per pair of classes (`first * classes + second`).
+    pair: Vec<u64>,
+    /// Regexes with no requirement: they always run.
     always: u64,
     /// Every regex the gate knows.
     all: u64,
@@ -179,33 +364,92 @@ pub struct ByteGate {
 impl ByteGate {
     /// A gate for `patterns` (as compiled by the regex crate).
     pub fn new(patterns: &[String]) -> ByteGate {
-        let mut table = Box::new([0u64; 256]);
+        let mut reqs: Vec<(u64, Req)> = Vec::new();
         let mut always = 0u64;
         let mut all = 0u64;
         for (i, p) in patterns.iter().enumerate().take(MAX_GATED) {
             let bit = 1u64 << i;
             all |= bit;
-            match parse(p).as_ref().and_then(required_bytes) {
-                Some(set) => {
-                    for b in 0..=255u8 {
-                        if set.contains(b) {
-                            table[usize::from(b)] |= bit;
-                        }
-                    }
-                }
+            match parse(p).as_ref().and_then(|h| info(h).req) {
+                Some(req) => reqs.push((bit, req)),
                 None => always |= bit,
             }
         }
-        ByteGate { table, always, all }
+        // Split bytes into classes: two bytes share a class when every set
+        // in every requirement holds both or neither.
+        let mut sets: Vec<ByteSet> = Vec::new();
+        for (_, req) in &reqs {
+            for need in req {
+                match *need {
+                    Need::Byte(s) => sets.push(s),
+                    Need::Pair(a, b) => sets.extend([a, b]),
+                }
+            }
+        }
+        let mut class_of = Box::new([0u8; 256]);
+        let mut signatures: Vec<Vec<bool>> = Vec::new();
+        for b in 0..=255u8 {
+            let sig: Vec<bool> = sets.iter().map(|s| s.contains(b)).collect();
+            let class = match signatures.iter().position(|s| *s == sig) {
+                Some(c) => c,
+                None => {
+                    signatures.push(sig);
+                    signatures.len() - 1
+                }
+            };
+            class_of[usize::from(b)] = class as u8;
+        }
+        let classes = signatures.len();
+        let mut single = vec![0u64; classes];
+        let mut pair = vec![0u64; classes * classes];
+        let member = |s: &ByteSet, class: usize| {
+            (0..=255u8).any(|b| usize::from(class_of[usize::from(b)]) == class && s.contains(b))
+        };
+        for (bit, req) in &reqs {
+            for need in req {
+                match need {
+                    Need::Byte(s) => {
+                        for c in 0..classes {
+                            if member(s, c) {
+                                single[c] |= bit;
+                            }
+                        }
+                    }
+                    Need::Pair(a, b) => {
+                        for x in (0..classes).filter(|&x| member(a, x)) {
+                            for y in (0..classes).filter(|&y| member(b, y)) {
+                                pair[x * classes + y] |= bit;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        ByteGate {
+            class_of,
+            classes,
+            single,
+            pair,
+            always,
+            all,
+        }
     }
 
     /// Bit `i` is set when regex `i` may match `text` (and for every regex
     /// past [`MAX_GATED`], which the caller runs regardless).
     pub fn candidates(&self, text: &str) -> u64 {
         let mut seen = self.always;
-        for chunk in text.as_bytes().chunks(64) {
+        let bytes = text.as_bytes();
+        let Some(&b0) = bytes.first() else {
+            return seen;
+        };
+        let mut prev = usize::from(self.class_of[usize::from(b0)]);
+        seen |= self.single[prev];
+        for chunk in bytes[1..].chunks(64) {
             for &b in chunk {
-                seen |= self.table[usize::from(b)];
+                let c = usize::from(self.class_of[usize::from(b)]);
+                seen |= self.single[c] | self.pair[prev * self.classes + c];
+                prev = c;
             }
             if seen == self.all {
                 break;

@@ -26,7 +26,7 @@ mod normalize;
 pub mod pii;
 pub mod repeat;
 
-pub use normalize::{normalize, Lexicon, Normalized};
+pub use normalize::{normalize, normalize_into, Lexicon, NormBuf, Normalized};
 pub use repeat::RecentPost;
 
 use crate::category::{Action, Category, Severity};
@@ -36,8 +36,29 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use chrono::{DateTime, Duration, Utc};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+
+/// Working memory for one classification, kept per thread so classifying a
+/// post allocates only its result.
+#[derive(Debug, Default)]
+struct Scratch {
+    buf: NormBuf,
+    norm: Normalized,
+    /// (rule, role, position of the hit).
+    events: Vec<(u32, Role, usize)>,
+    /// Byte offsets of the spaces in the canonical text, once needed.
+    token_starts: Vec<usize>,
+    matches: Vec<usize>,
+    scores: Vec<(Category, f32, Severity)>,
+    fired: Vec<u32>,
+    personal_spans: Vec<Range<usize>>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
 
 /// What the classifier is given.
 #[derive(Debug, Clone, Copy, Default)]
@@ -380,9 +401,12 @@ impl Classifier {
             }
         }
 
+        // Every phrase starts with a space, so a prefilter would stop at
+        // nearly every word: the DFA alone is faster.
         let phrases = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .prefilter(false)
             .build(&phrase_list)
             .or_else(|_| {
                 AhoCorasick::builder()
@@ -517,22 +541,45 @@ impl Classifier {
 
     /// Classify one post.
     pub fn classify(&self, input: &Input<'_>) -> Classification {
-        let norm = self.normalize(input.text);
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.classify_with(input, &mut scratch),
+            // Re-entered on this thread (it never is today): use fresh memory.
+            Err(_) => self.classify_with(input, &mut Scratch::default()),
+        })
+    }
+
+    fn classify_with(&self, input: &Input<'_>, scratch: &mut Scratch) -> Classification {
+        let Scratch {
+            buf,
+            norm,
+            events,
+            token_starts,
+            matches,
+            scores,
+            fired,
+            personal_spans,
+        } = scratch;
+        normalize_into(input.text, &self.lexicon, buf, norm);
+        let norm = &*norm;
         let canon = norm.text.as_str();
+        events.clear();
+        token_starts.clear();
+        scores.clear();
+        fired.clear();
+        personal_spans.clear();
 
         // Events: (rule, role, token position of the hit).
-        let mut events: Vec<(u32, Role, usize)> = Vec::new();
-        let mut token_starts: Option<Vec<usize>> = None;
-        let token_at = |starts: &mut Option<Vec<usize>>, byte: usize| -> usize {
-            let s = starts.get_or_insert_with(|| {
-                canon
-                    .bytes()
-                    .enumerate()
-                    .filter(|(_, b)| *b == b' ')
-                    .map(|(i, _)| i)
-                    .collect()
-            });
-            s.partition_point(|&sp| sp < byte).saturating_sub(1)
+        let token_at = |starts: &mut Vec<usize>, byte: usize| -> usize {
+            if starts.is_empty() {
+                starts.extend(
+                    canon
+                        .bytes()
+                        .enumerate()
+                        .filter(|(_, b)| *b == b' ')
+                        .map(|(i, _)| i),
+                );
+            }
+            starts.partition_point(|&sp| sp < byte).saturating_sub(1)
         };
 
         let org_entry = input.org.and_then(|o| self.orgs.get(o));
@@ -555,7 +602,7 @@ impl Classifier {
                 matches!(u.role, Role::Match | Role::Unless | Role::Near)
                     && self.rules[u.rule as usize].needs_near
             }) {
-                token_at(&mut token_starts, m.start() + 1)
+                token_at(token_starts, m.start() + 1)
             } else {
                 m.start()
             };
@@ -593,7 +640,7 @@ impl Classifier {
             let rule = self.norm_rules[i];
             if self.rules[rule as usize].needs_near {
                 if let Some(m) = re.find(canon) {
-                    let pos = token_at(&mut token_starts, m.start().max(1));
+                    let pos = token_at(token_starts, m.start().max(1));
                     events.push((rule, Role::Match, pos));
                 }
             } else if re.is_match(canon) {
@@ -601,7 +648,6 @@ impl Classifier {
             }
         }
 
-        let mut personal_spans = Vec::new();
         if !self.raw_regexes.is_empty() {
             let raw_gate = self.raw_gate.candidates(input.text);
             for (i, re) in self.raw_regexes.iter().enumerate() {
@@ -639,8 +685,6 @@ impl Classifier {
 
         // Decide which rules fire.
         events.sort_unstable_by_key(|e| e.0);
-        let mut scores: Vec<(Category, f32, Severity)> = Vec::new();
-        let mut fired: Vec<u32> = Vec::new();
         let mut i = 0;
         while i < events.len() {
             let rule_no = events[i].0;
@@ -654,11 +698,8 @@ impl Classifier {
             if group.iter().any(|e| e.1 == Role::Unless) {
                 continue;
             }
-            let mut matches: Vec<usize> = group
-                .iter()
-                .filter(|e| e.1 == Role::Match)
-                .map(|e| e.2)
-                .collect();
+            matches.clear();
+            matches.extend(group.iter().filter(|e| e.1 == Role::Match).map(|e| e.2));
             if matches.is_empty() {
                 continue;
             }
@@ -719,7 +760,7 @@ impl Classifier {
             }
         }
 
-        for (cat, score, sev) in &scores {
+        for (cat, score, sev) in scores.iter() {
             let threshold = self.thresholds.get(cat).copied().unwrap_or(1.0);
             if *score + 1e-6 >= threshold && !out.categories.contains(cat) {
                 out.categories.push(*cat);
@@ -727,7 +768,7 @@ impl Classifier {
             }
         }
         out.categories.sort();
-        for r in fired {
+        for &r in fired.iter() {
             let rule = &self.rules[r as usize];
             if rule.categories.iter().any(|c| out.categories.contains(c)) {
                 out.rules.push(rule.id.clone());
@@ -735,7 +776,7 @@ impl Classifier {
         }
         out.rules.extend(extra_rules.into_iter().map(String::from));
         if out.categories.contains(&Category::PersonalInfo) {
-            out.personal_spans = personal_spans;
+            out.personal_spans = std::mem::take(personal_spans);
         }
         out.suggested_actions = match org_entry {
             Some(entry) => entry.config.actions_for(&out.categories),

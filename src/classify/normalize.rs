@@ -223,27 +223,56 @@ const TOKEN_ASCII: [bool; 128] = {
     t
 };
 
+/// Buffers [`normalize_into`] reuses from post to post, so normalising a
+/// post allocates nothing once they have grown to fit.
+#[derive(Debug, Default)]
+pub struct NormBuf {
+    folded: String,
+    scratch: String,
+    pending: Vec<char>,
+}
+
 /// Turn raw text into canonical text.
 pub fn normalize(raw: &str, lexicon: &Lexicon) -> Normalized {
+    let mut out = Normalized::default();
+    normalize_into(raw, lexicon, &mut NormBuf::default(), &mut out);
+    out
+}
+
+/// [`normalize`] into `out`, reusing `buf`.
+pub fn normalize_into(raw: &str, lexicon: &Lexicon, buf: &mut NormBuf, out: &mut Normalized) {
+    let NormBuf {
+        folded,
+        scratch,
+        pending,
+    } = buf;
+    folded.clear();
+    pending.clear();
+    out.text.clear();
+    out.tokens = 0;
+
     // 1. Unicode: NFKC, drop zero-width, strip diacritics, fold case.
-    let folded = if raw.is_ascii() {
-        raw.to_ascii_lowercase()
+    if raw.is_ascii() {
+        folded.push_str(raw);
+        folded.make_ascii_lowercase();
     } else {
-        let mut folded = String::with_capacity(raw.len() + 2);
+        folded.reserve(raw.len() + 2);
         // Most posts, emoji and all, are already NFKC: skip the rewrite then.
         if unicode_normalization::is_nfkc_quick(raw.chars())
             == unicode_normalization::IsNormalized::Yes
         {
-            raw.chars().for_each(|c| fold_char(c, &mut folded));
+            raw.chars().for_each(|c| fold_char(c, folded));
         } else {
-            raw.nfkc().for_each(|c| fold_char(c, &mut folded));
+            raw.nfkc().for_each(|c| fold_char(c, folded));
         }
-        folded
-    };
+    }
 
-    // 2. Tokenise into raw tokens (ASCII bytes by table, other characters
-    // decoded).
-    let mut raw_tokens: Vec<&str> = Vec::with_capacity(folded.len() / 4 + 1);
+    // 2. Tokenise (ASCII bytes by table, other characters decoded) and
+    // clean each token as it ends; spelled-out words are resolved across
+    // tokens.
+    out.text.reserve(folded.len() + 2);
+    out.text.push(' ');
+    let folded = folded.as_str();
     let bytes = folded.as_bytes();
     let mut start = None;
     let mut i = 0;
@@ -260,67 +289,77 @@ pub fn normalize(raw: &str, lexicon: &Lexicon) -> Normalized {
                 start = Some(i);
             }
         } else if let Some(s) = start.take() {
-            raw_tokens.push(&folded[s..i]);
+            token(&folded[s..i], lexicon, out, pending, scratch);
         }
         i += len;
     }
     if let Some(s) = start {
-        raw_tokens.push(&folded[s..]);
+        token(&folded[s..], lexicon, out, pending, scratch);
     }
-
-    // 3. Clean each token; resolve spelled-out words across tokens.
-    let mut out = Normalized {
-        text: String::with_capacity(folded.len() + 2),
-        tokens: 0,
-    };
-    out.text.push(' ');
-    let mut pending_letters: Vec<char> = Vec::new();
-    let mut scratch = String::new();
-    for tok in raw_tokens {
-        // A mention: `@someone` becomes the single token `@user`, so rules can
-        // treat any addressed account as a target.
-        if let Some(handle) = tok.strip_prefix('@') {
-            if !handle.is_empty()
-                && handle
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
-            {
-                flush_spelled(&mut out, &mut pending_letters, lexicon);
-                push_token(&mut out, "@user");
-                continue;
-            }
-        }
-        // A spelled-out word split by dots/dashes inside one token: f.u.c.k
-        let b = tok.as_bytes();
-        let maybe_spelled = b.len() >= 5 && matches!(b[1], b'.' | b'-' | b'_');
-        if let Some(joined) = maybe_spelled.then(|| spelled_in_token(tok)).flatten() {
-            if lexicon.knows(&joined) {
-                flush_spelled(&mut out, &mut pending_letters, lexicon);
-                push_token(&mut out, &joined);
-                continue;
-            }
-        }
-        for piece in split_token(tok) {
-            clean_token(piece, lexicon, &mut scratch);
-            if scratch.is_empty() {
-                continue;
-            }
-            let mut chars = scratch.chars();
-            if let (Some(c), None) = (chars.next(), chars.next()) {
-                if c.is_alphabetic() {
-                    pending_letters.push(c);
-                    continue;
-                }
-            }
-            flush_spelled(&mut out, &mut pending_letters, lexicon);
-            push_token(&mut out, &scratch);
-        }
-    }
-    flush_spelled(&mut out, &mut pending_letters, lexicon);
+    flush_spelled(out, pending, lexicon);
     if out.text.len() == 1 {
         out.text.push(' ');
     }
-    out
+}
+
+/// Clean one raw token into `out`.
+fn token(
+    tok: &str,
+    lexicon: &Lexicon,
+    out: &mut Normalized,
+    pending_letters: &mut Vec<char>,
+    scratch: &mut String,
+) {
+    let b = tok.as_bytes();
+    // Fast path: a plain lowercase word or number, most tokens, which
+    // cleaning leaves as it is.
+    let lower = b.iter().all(u8::is_ascii_lowercase);
+    if lower && !has_long_run(tok) || b.iter().all(u8::is_ascii_digit) {
+        if lower && b.len() == 1 {
+            pending_letters.push(char::from(b[0]));
+        } else {
+            flush_spelled(out, pending_letters, lexicon);
+            push_token(out, tok);
+        }
+        return;
+    }
+    // A mention: `@someone` becomes the single token `@user`, so rules can
+    // treat any addressed account as a target.
+    if let Some(handle) = tok.strip_prefix('@') {
+        if !handle.is_empty()
+            && handle
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        {
+            flush_spelled(out, pending_letters, lexicon);
+            push_token(out, "@user");
+            return;
+        }
+    }
+    // A spelled-out word split by dots/dashes inside one token: f.u.c.k
+    let maybe_spelled = b.len() >= 5 && matches!(b[1], b'.' | b'-' | b'_');
+    if let Some(joined) = maybe_spelled.then(|| spelled_in_token(tok)).flatten() {
+        if lexicon.knows(&joined) {
+            flush_spelled(out, pending_letters, lexicon);
+            push_token(out, &joined);
+            return;
+        }
+    }
+    for piece in split_token(tok) {
+        clean_token(piece, lexicon, scratch);
+        if scratch.is_empty() {
+            continue;
+        }
+        let mut chars = scratch.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            if c.is_alphabetic() {
+                pending_letters.push(c);
+                continue;
+            }
+        }
+        flush_spelled(out, pending_letters, lexicon);
+        push_token(out, scratch);
+    }
 }
 
 /// Fold one NFKC character into `out`: drop zero-width characters, unify
@@ -376,6 +415,9 @@ fn push_token(out: &mut Normalized, tok: &str) {
 /// Single letters in a row (`f u c k`): join them if they spell a lexicon word,
 /// otherwise keep them as they were.
 fn flush_spelled(out: &mut Normalized, letters: &mut Vec<char>, lexicon: &Lexicon) {
+    if letters.is_empty() {
+        return;
+    }
     if letters.len() >= 3 {
         let joined: String = letters.iter().collect();
         if lexicon.knows(&joined) {
