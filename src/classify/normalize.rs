@@ -302,6 +302,23 @@ pub fn normalize_into(raw: &str, lexicon: &Lexicon, buf: &mut NormBuf, out: &mut
     }
 }
 
+/// Whether a token is ASCII lowercase letters with no letter three times in
+/// a row: one pass doing `is_ascii_lowercase` and [`has_long_run`] together.
+fn plain_lowercase(b: &[u8]) -> bool {
+    let (mut last, mut run) = (0u8, 0u32);
+    for &c in b {
+        if !c.is_ascii_lowercase() {
+            return false;
+        }
+        run = if c == last { run + 1 } else { 1 };
+        if run >= 3 {
+            return false;
+        }
+        last = c;
+    }
+    !b.is_empty()
+}
+
 /// Clean one raw token into `out`.
 fn token(
     tok: &str,
@@ -313,8 +330,8 @@ fn token(
     let b = tok.as_bytes();
     // Fast path: a plain lowercase word or number, most tokens, which
     // cleaning leaves as it is.
-    let lower = b.iter().all(u8::is_ascii_lowercase);
-    if lower && !has_long_run(tok) || b.iter().all(u8::is_ascii_digit) {
+    let lower = plain_lowercase(b);
+    if lower || b.iter().all(u8::is_ascii_digit) {
         if lower && b.len() == 1 {
             pending_letters.push(char::from(b[0]));
         } else {
@@ -632,6 +649,18 @@ mod tests {
                 TOKEN_ASCII[b as usize],
                 is_token_char(b as char),
                 "byte {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_lowercase_agrees_with_its_parts() {
+        for tok in ["abc", "aab", "aaab", "abbbc", "Abc", "ab1", "a", "zz", "é"] {
+            let b = tok.as_bytes();
+            assert_eq!(
+                plain_lowercase(b),
+                b.iter().all(u8::is_ascii_lowercase) && !has_long_run(tok),
+                "{tok}"
             );
         }
     }
