@@ -10,8 +10,10 @@
 //!   `classifier.toml`; a post runs only the patterns it can match, as told
 //!   by cheap gates derived from the patterns (see the `gate` module): the
 //!   literals that start a `regex` pattern's matches ride in the phrase
-//!   automaton, and a byte table tells which `raw_regex` patterns a post's
-//!   bytes allow;
+//!   automaton, and a table of bytes and adjacent byte pairs tells which
+//!   `raw_regex` patterns a post's bytes allow;
+//! - a post is normalised into buffers kept per thread, so classifying it
+//!   allocates only the result;
 //! - each org's staff list becomes its own small automaton.
 //!
 //! Context is data, not code: a rule can require a *target* near its match
