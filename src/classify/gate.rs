@@ -409,9 +409,9 @@ impl ByteGate {
             for need in req {
                 match need {
                     Need::Byte(s) => {
-                        for c in 0..classes {
+                        for (c, entry) in single.iter_mut().enumerate() {
                             if member(s, c) {
-                                single[c] |= bit;
+                                *entry |= bit;
                             }
                         }
                     }
