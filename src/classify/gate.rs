@@ -137,7 +137,7 @@ fn freq() -> &'static Freq {
 }
 
 /// Scale of the costs: a byte or pair seen once in the sample costs this
-/// much; one never seen costs 1, since posts differ from the sample.
+/// much; a byte never seen costs 1, since posts differ from the sample.
 const SEEN: u64 = 20;
 
 /// One thing a text must hold for a pattern to match: a byte from a set,
@@ -157,14 +157,20 @@ impl Need {
             Need::Byte(s) => s.bytes().map(|b| weigh(f.single[usize::from(b)])).sum(),
             Need::Pair(a, b) => {
                 let second: Vec<u8> = b.bytes().collect();
-                a.bytes()
+                let seen: u64 = a
+                    .bytes()
                     .map(|x| {
                         second
                             .iter()
-                            .map(|&y| weigh(f.pair[usize::from(x) * 256 + usize::from(y)]))
+                            .map(|&y| {
+                                SEEN * u64::from(f.pair[usize::from(x) * 256 + usize::from(y)])
+                            })
                             .sum::<u64>()
                     })
-                    .sum()
+                    .sum();
+                // Pairs never seen are smoothed by the size of each side,
+                // not of their product: most such pairs never occur at all.
+                seen + (a.bytes().count() + second.len()) as u64
             }
         }
     }
@@ -214,8 +220,16 @@ fn utf8_edges(lo: u32, hi: u32, first: &mut ByteSet, last: &mut ByteSet) {
             }
         };
         // Lead bytes grow with the code point.
-        first.add_range(lead(lo.max(0x80)), lead(hi));
-        last.add_range(0x80, 0xBF);
+        let lo = lo.max(0x80);
+        first.add_range(lead(lo), lead(hi));
+        // The last byte holds the low six bits of the code point.
+        if hi - lo >= 0x3F {
+            last.add_range(0x80, 0xBF);
+        } else {
+            for cp in lo..=hi {
+                last.add(0x80 | (cp & 0x3F) as u8);
+            }
+        }
     }
 }
 
@@ -481,6 +495,35 @@ mod tests {
         }
         assert!(!lits.iter().any(|l| " 14 hours ".contains(l.as_str())));
         assert_eq!(required_literals("a*", 1), None);
+    }
+
+    #[test]
+    fn pair_gate_needs_adjacent_bytes() {
+        let pats = [
+            r"(?i)(?-u:\b)[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}(?-u:\b)".to_string(),
+            r"(?-u:\b)\d{3}[\s-]?\d{3}[\s-]?\d{4}(?-u:\b)".to_string(),
+            r"(?i)(?-u:\b)[a-z0-9-]{2,}\.(?:com|net|org)(?-u:\b)".to_string(),
+        ];
+        let gate = ByteGate::new(&pats);
+        // A mention has no local part before its `@`.
+        assert_eq!(gate.candidates("@USER @USER you what") & 1, 0);
+        assert_eq!(gate.candidates("mail jo@nhs.net") & 1, 1);
+        // Digits that never touch cannot start an NHS number.
+        assert_eq!(gate.candidates("bay 5 at 3 pm") & 2, 0);
+        assert_eq!(gate.candidates("943 476 5919") & 2, 2);
+        // A sentence's full stop is followed by a space, a domain's by a letter.
+        assert_eq!(gate.candidates("The end. The start.") & 4, 0);
+        assert_eq!(gate.candidates("see example.com") & 4, 4);
+    }
+
+    #[test]
+    fn unicode_classes_gate_on_their_lead_bytes() {
+        let gate = ByteGate::new(&[r"\d\d".to_string()]);
+        // Arabic-Indic digits (U+0663) are `\d` too.
+        assert_eq!(gate.candidates("\u{663}\u{663}"), 1);
+        assert_eq!(gate.candidates("12"), 1);
+        // An emoji next to a digit is not two digits.
+        assert_eq!(gate.candidates("\u{1F600} 1 \u{1F44D}"), 0);
     }
 
     #[test]
