@@ -364,10 +364,9 @@ fn info(hir: &Hir) -> Info {
 #[derive(Debug, Clone)]
 pub struct ByteGate {
     class_of: Box<[u8; 256]>,
-    classes: usize,
     /// Per class: the regexes a text holding such a byte may match.
     single: Vec<u64>,
-    /// Per pair of classes (`first * classes + second`).
+    /// Per pair of classes (`first * single.len() + second`).
     pair: Vec<u64>,
     /// Regexes with no requirement: they always run.
     always: u64,
@@ -441,7 +440,6 @@ impl ByteGate {
         }
         ByteGate {
             class_of,
-            classes,
             single,
             pair,
             always,
@@ -457,12 +455,13 @@ impl ByteGate {
         let Some(&b0) = bytes.first() else {
             return seen;
         };
+        let classes = self.single.len();
         let mut prev = usize::from(self.class_of[usize::from(b0)]);
         seen |= self.single[prev];
         for chunk in bytes[1..].chunks(64) {
             for &b in chunk {
                 let c = usize::from(self.class_of[usize::from(b)]);
-                seen |= self.single[c] | self.pair[prev * self.classes + c];
+                seen |= self.single[c] | self.pair[prev * classes + c];
                 prev = c;
             }
             if seen == self.all {

@@ -28,7 +28,8 @@ mod normalize;
 pub mod pii;
 pub mod repeat;
 
-pub use normalize::{normalize, normalize_into, Lexicon, NormBuf, Normalized};
+pub use normalize::{normalize, Lexicon, Normalized};
+use normalize::{normalize_into, NormBuf};
 pub use repeat::RecentPost;
 
 use crate::category::{Action, Category, Severity};
@@ -404,7 +405,8 @@ impl Classifier {
         }
 
         // Every phrase starts with a space, so a prefilter would stop at
-        // nearly every word: the DFA alone is faster.
+        // nearly every word: the automaton alone is faster. A contiguous NFA
+        // runs as fast here as the DFA, in a fraction of its memory.
         let phrases = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::ContiguousNFA))
@@ -413,6 +415,7 @@ impl Classifier {
             .or_else(|_| {
                 AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
+                    .prefilter(false)
                     .build(&phrase_list)
             })
             .map_err(|e| {
