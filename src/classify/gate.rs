@@ -6,8 +6,8 @@
 //!
 //! - [`required_literals`]: every match of most `regex` patterns (over the
 //!   normalised text) contains one of a few literal words, e.g. ` want `
-//!   or ` should i `. The classifier puts these into its phrase automaton,
-//!   which scans the post anyway, and runs a regex only when one of its
+//!   or ` should i `. The classifier puts these into its phrase trie,
+//!   which looks the post up anyway, and runs a regex only when one of its
 //!   literals was seen.
 //! - [`ByteGate`]: every match of most `raw_regex` patterns contains a byte
 //!   from a small set, or two adjacent bytes from two sets (a letter before
@@ -40,8 +40,11 @@ pub fn required_literals(pattern: &str, min_len: usize) -> Option<Vec<String>> {
     (1..subs.len())
         .filter_map(|j| prefix_literals(&Hir::concat(subs[j..].to_vec()), min_len))
         .max_by_key(|l| {
+            // Literals that start at a word (with a space) can be looked up
+            // a token at a time; then the longer, then the fewer.
+            let at_word = l.iter().all(|s| s.starts_with(' '));
             let shortest = l.iter().map(String::len).min().unwrap_or(usize::MAX);
-            (shortest.min(8), std::cmp::Reverse(l.len()))
+            (at_word, shortest.min(8), std::cmp::Reverse(l.len()))
         })
 }
 

@@ -2,19 +2,19 @@
 //! config and the author's recent posts. No I/O, no clock.
 //!
 //! Everything is compiled once by [`Classifier::new`]:
-//! - every phrase (rule `words`, word lists, `unless` and `near` phrases) is
-//!   normalised like a post and put into one Aho-Corasick automaton, so a post
-//!   is scanned once whatever the number of rules;
+//! - every phrase (rule `words`, word lists, `unless` and `near` phrases,
+//!   staff names) is normalised like a post and put into one trie over
+//!   tokens (see the `phrases` module), so a post is looked up a token at a
+//!   time, once, whatever the number of rules;
 //! - `regex` patterns are compiled over normalised text and `raw_regex`
 //!   patterns over the raw text, each under the size limits of
 //!   `classifier.toml`; a post runs only the patterns it can match, as told
 //!   by cheap gates derived from the patterns (see the `gate` module): the
 //!   literals that start a `regex` pattern's matches ride in the phrase
-//!   automaton, and a table of bytes and adjacent byte pairs tells which
+//!   trie, and a table of bytes and adjacent byte pairs tells which
 //!   `raw_regex` patterns a post's bytes allow;
 //! - a post is normalised into buffers kept per thread, so classifying it
 //!   allocates only the result;
-//! - each org's staff list becomes its own small automaton.
 //!
 //! Context is data, not code: a rule can require a *target* near its match
 //! (`near`: "you", "your staff", "nurse"…), so "useless" at a person is
@@ -25,6 +25,7 @@
 
 mod gate;
 mod normalize;
+mod phrases;
 pub mod pii;
 pub mod repeat;
 
@@ -35,12 +36,11 @@ pub use repeat::RecentPost;
 use crate::category::{Action, Category, Severity};
 use crate::config::rules::Validator;
 use crate::config::{Config, ConfigError, LoadedRule, RepetitionConfig};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use chrono::{DateTime, Duration, Utc};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// Working memory for one classification, kept per thread so classifying a
@@ -49,6 +49,7 @@ use std::ops::Range;
 struct Scratch {
     buf: NormBuf,
     norm: Normalized,
+    phrase: phrases::Scratch,
     /// (rule, role, position of the hit).
     events: Vec<(u32, Role, usize)>,
     /// Byte offsets of the spaces in the canonical text, once needed.
@@ -160,7 +161,7 @@ struct CompiledRule {
     validate: Option<Validator>,
     needs_near: bool,
     near_window: usize,
-    allow: HashSet<String>,
+    allow: rustc_hash::FxHashSet<String>,
 }
 
 #[derive(Debug)]
@@ -175,10 +176,13 @@ struct OrgEntry {
 pub struct Classifier {
     rules: Vec<CompiledRule>,
     lexicon: Lexicon,
-    phrases: AhoCorasick,
-    /// Per automaton pattern: whether it is a prefix pattern, and who uses it.
+    phrases: phrases::PhraseMatcher,
+    /// The matcher's keys, for holding it to a byte-level scan in tests.
+    #[cfg(test)]
+    phrase_keys: Vec<String>,
+    /// Per phrase key: whether it is a prefix pattern, and who uses it.
     phrase_uses: Vec<(bool, Vec<Use>)>,
-    /// Phrases from rules and orgs (the automaton also holds regex gates).
+    /// Phrases from rules and orgs (the trie also holds regex gates).
     phrase_total: usize,
     /// Both sets serve `explain`; `classify` runs the single regexes that
     /// the gates let through.
@@ -198,7 +202,7 @@ pub struct Classifier {
     repetition: RepetitionConfig,
 }
 
-/// A phrase pattern normalised into automaton form: ` tok tok ` (exact) or
+/// A phrase pattern normalised into key form: ` tok tok ` (exact) or
 /// ` tok tok` (prefix, from a trailing `*`).
 fn phrase_key(phrase: &str) -> Option<(String, bool)> {
     let (body, prefix) = match phrase.trim().strip_suffix('*') {
@@ -353,7 +357,7 @@ impl Classifier {
             ));
         }
 
-        // Each org's staff names and praise phrases join the same automaton,
+        // Each org's staff names and praise phrases join the same trie,
         // tagged with the org, so a post is scanned once.
         let mut orgs = HashMap::new();
         for (index, (id, org)) in config.orgs.iter().enumerate() {
@@ -383,9 +387,10 @@ impl Classifier {
         }
 
         // Literals that start every match of a `regex` pattern join the
-        // automaton too: a pattern runs only on posts where one was seen.
+        // trie too: a pattern runs only on posts where one was seen.
         let phrase_total = phrase_uses.len();
         let mut norm_always = 0u64;
+        let mut gate_keys: Vec<(usize, usize)> = Vec::new();
         for (i, p) in norm_patterns.iter().enumerate().take(gate::MAX_GATED) {
             let Some(literals) = gate::required_literals(p, 3) else {
                 norm_always |= 1 << i;
@@ -401,29 +406,21 @@ impl Classifier {
                     rule: i as u32,
                     role: Role::Gate,
                 });
+                gate_keys.push((i, pid));
             }
         }
 
-        // Every phrase starts with a space, so a prefilter would stop at
-        // nearly every word: the automaton alone is faster. A contiguous NFA
-        // runs as fast here as the DFA, in a fraction of its memory.
-        let phrases = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .prefilter(false)
-            .build(&phrase_list)
-            .or_else(|_| {
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .prefilter(false)
-                    .build(&phrase_list)
-            })
-            .map_err(|e| {
-                ConfigError::new(
-                    config.dir.join("rules"),
-                    format!("cannot compile phrases: {e}"),
-                )
-            })?;
+        // Phrases are matched token by token. A gate literal the matcher
+        // cannot take (one that may start inside a word) leaves its regex
+        // running on every post; phrase keys always have the canonical form
+        // but for a staff name that normalises to nothing, which never
+        // matches.
+        let (phrases, supported) = phrases::PhraseMatcher::new(&phrase_list);
+        for (i, pid) in gate_keys {
+            if !supported[pid] {
+                norm_always |= 1 << i;
+            }
+        }
 
         let set =
             |patterns: &[String], rule_of: &[u32]| -> Result<(RegexSet, Vec<Regex>), ConfigError> {
@@ -468,6 +465,8 @@ impl Classifier {
             rules,
             lexicon,
             phrases,
+            #[cfg(test)]
+            phrase_keys: phrase_list,
             phrase_uses,
             phrase_total,
             norm_set,
@@ -490,7 +489,7 @@ impl Classifier {
         self.rules.len()
     }
 
-    /// Number of distinct phrases in the automaton.
+    /// Number of distinct phrases in the trie.
     pub fn phrase_count(&self) -> usize {
         self.phrase_total
     }
@@ -506,8 +505,15 @@ impl Classifier {
     pub fn explain(&self, text: &str) -> Explanation {
         let norm = self.normalize(text);
         let mut hits = Vec::new();
-        for m in self.phrases.find_overlapping_iter(&norm.text) {
-            let (_, uses) = &self.phrase_uses[m.pattern().as_usize()];
+        let mut found = Vec::new();
+        self.phrases
+            .find(&norm.text, &mut phrases::Scratch::default(), |m| {
+                found.push(m)
+            });
+        // In text order: by end, the longer of two that end together first.
+        found.sort_by_key(|m| (m.end, m.start));
+        for m in found {
+            let (_, uses) = &self.phrase_uses[m.pattern as usize];
             for u in uses {
                 let who = match u.role {
                     Role::Gate => continue,
@@ -521,7 +527,7 @@ impl Classifier {
                 hits.push(format!(
                     "{:?} `{}` {}",
                     u.role,
-                    norm.text[m.range()].trim(),
+                    norm.text[m.start..m.end].trim(),
                     who
                 ));
             }
@@ -557,6 +563,7 @@ impl Classifier {
         let Scratch {
             buf,
             norm,
+            phrase,
             events,
             token_starts,
             matches,
@@ -591,25 +598,19 @@ impl Classifier {
         let org_index = org_entry.map(|e| e.index);
         let (mut staff_hit, mut praise_hit) = (false, false);
         let mut norm_gate = self.norm_always;
-        for m in self.phrases.find_overlapping_iter(canon) {
-            let (prefix, uses) = &self.phrase_uses[m.pattern().as_usize()];
-            let mut whole: Option<&str> = None;
-            if *prefix {
-                let start = canon[..m.end()].rfind(' ').map_or(0, |i| i + 1);
-                let end = canon[m.end()..]
-                    .find(' ')
-                    .map_or(canon.len(), |i| m.end() + i);
-                whole = Some(&canon[start..end]);
-            }
+        self.phrases.find(canon, phrase, |m| {
+            let (prefix, uses) = &self.phrase_uses[m.pattern as usize];
+            // A prefix pattern's allow-list is checked on the whole word.
+            let whole = prefix.then(|| &canon[m.last_token.0..m.last_token.1]);
             // Token positions matter only to `near`; elsewhere the byte
             // offset serves to tell hits apart.
             let pos = if uses.iter().any(|u| {
                 matches!(u.role, Role::Match | Role::Unless | Role::Near)
                     && self.rules[u.rule as usize].needs_near
             }) {
-                token_at(token_starts, m.start() + 1)
+                m.token
             } else {
-                m.start()
+                m.start
             };
             for u in uses {
                 match u.role {
@@ -636,7 +637,7 @@ impl Classifier {
                 }
                 events.push((u.rule, u.role, pos));
             }
-        }
+        });
 
         for (i, re) in self.norm_regexes.iter().enumerate() {
             if i < gate::MAX_GATED && norm_gate & (1 << i) == 0 {
@@ -872,11 +873,15 @@ mod tests {
 
     /// The gates may only skip regexes that cannot match: every pattern the
     /// full `RegexSet`s find must be let through.
-    #[test]
-    fn gates_never_hide_a_match() {
+    fn shipped() -> Classifier {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let config = Config::load(&dir.join("config")).expect("shipped config");
-        let c = Classifier::new(&config).expect("shipped rules");
+        Classifier::new(&config).expect("shipped rules")
+    }
+
+    /// Posts that exercise the rules: the corpora's cases and a few more.
+    fn sample_texts() -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut texts: Vec<String> = [
             "I'm going to end it all tonight",
             "thinking about ending my life",
@@ -915,17 +920,25 @@ mod tests {
                 texts.push(case["text"].as_str().expect("text").to_string());
             }
         }
+        texts
+    }
+
+    #[test]
+    fn gates_never_hide_a_match() {
+        let c = shipped();
+        let texts = sample_texts();
         let mut seen = 0;
         for t in &texts {
             let canon = c.normalize(t).text;
             let mut gate = c.norm_always;
-            for m in c.phrases.find_overlapping_iter(&canon) {
-                for u in &c.phrase_uses[m.pattern().as_usize()].1 {
-                    if u.role == Role::Gate {
-                        gate |= 1 << u.rule;
+            c.phrases
+                .find(&canon, &mut phrases::Scratch::default(), |m| {
+                    for u in &c.phrase_uses[m.pattern as usize].1 {
+                        if u.role == Role::Gate {
+                            gate |= 1 << u.rule;
+                        }
                     }
-                }
-            }
+                });
             for i in c.norm_set.matches(&canon).iter() {
                 seen += 1;
                 assert!(
@@ -943,6 +956,54 @@ mod tests {
             }
         }
         assert!(seen > 20, "the texts exercise the regexes ({seen} matches)");
+    }
+
+    /// The token-level phrase matcher finds exactly what a byte-level
+    /// Aho-Corasick scan of the same keys finds, on the sample posts and,
+    /// when `SIGNPOST_EVAL_DIR` names them, on every dev-set post.
+    #[test]
+    fn phrase_matcher_agrees_with_a_byte_scan() {
+        let c = shipped();
+        let (_, ok) = phrases::PhraseMatcher::new(&c.phrase_keys);
+        let ac = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&c.phrase_keys)
+            .expect("keys compile");
+        let mut texts = sample_texts();
+        match std::env::var_os("SIGNPOST_EVAL_DIR") {
+            Some(d) => {
+                for e in std::fs::read_dir(&d).expect("eval dir").flatten() {
+                    if e.path().extension().is_none_or(|x| x != "jsonl") {
+                        continue;
+                    }
+                    let body = std::fs::read_to_string(e.path()).expect("eval file");
+                    for line in body.lines() {
+                        let v: serde_json::Value = serde_json::from_str(line).expect("jsonl");
+                        texts.push(v["text"].as_str().unwrap_or_default().to_string());
+                    }
+                }
+            }
+            None => eprintln!("SIGNPOST_EVAL_DIR unset: skipped the dev sets"),
+        }
+        let mut scratch = phrases::Scratch::default();
+        let mut matched = 0;
+        for t in &texts {
+            let canon = c.normalize(t).text;
+            let mut got = Vec::new();
+            c.phrases.find(&canon, &mut scratch, |m| {
+                got.push((m.pattern, m.start, m.end))
+            });
+            got.sort_unstable();
+            let mut want: Vec<_> = ac
+                .find_overlapping_iter(&canon)
+                .filter(|m| ok[m.pattern().as_usize()])
+                .map(|m| (m.pattern().as_u32(), m.start(), m.end()))
+                .collect();
+            want.sort_unstable();
+            assert_eq!(got, want, "on {canon:?}");
+            matched += got.len();
+        }
+        assert!(matched > 100, "the posts hit phrases ({matched} hits)");
     }
 
     #[test]

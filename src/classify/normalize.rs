@@ -15,7 +15,7 @@
 //! each end, so a whole-word pattern is simply ` word ` and the Scunthorpe
 //! problem cannot arise: `cunt` never matches inside ` scunthorpe `.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
