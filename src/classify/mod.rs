@@ -182,6 +182,9 @@ pub struct Classifier {
     phrase_keys: Vec<String>,
     /// Per phrase key: whether it is a prefix pattern, and who uses it.
     phrase_uses: Vec<(bool, Vec<Use>)>,
+    /// Per phrase key: whether a rule that uses it takes `near`, so its hits
+    /// need token positions.
+    phrase_near: Vec<bool>,
     /// Phrases from rules and orgs (the trie also holds regex gates).
     phrase_total: usize,
     /// Both sets serve `explain`; `classify` runs the single regexes that
@@ -460,6 +463,15 @@ impl Classifier {
         }
 
         let lexicon = Lexicon::new(lexicon_words);
+        let phrase_near = phrase_uses
+            .iter()
+            .map(|(_, uses)| {
+                uses.iter().any(|u| {
+                    matches!(u.role, Role::Match | Role::Unless | Role::Near)
+                        && rules[u.rule as usize].needs_near
+                })
+            })
+            .collect();
 
         Ok(Classifier {
             rules,
@@ -468,6 +480,7 @@ impl Classifier {
             #[cfg(test)]
             phrase_keys: phrase_list,
             phrase_uses,
+            phrase_near,
             phrase_total,
             norm_set,
             norm_rules,
@@ -604,10 +617,7 @@ impl Classifier {
             let whole = prefix.then(|| &canon[m.last_token.0..m.last_token.1]);
             // Token positions matter only to `near`; elsewhere the byte
             // offset serves to tell hits apart.
-            let pos = if uses.iter().any(|u| {
-                matches!(u.role, Role::Match | Role::Unless | Role::Near)
-                    && self.rules[u.rule as usize].needs_near
-            }) {
+            let pos = if self.phrase_near[m.pattern as usize] {
                 m.token
             } else {
                 m.start
