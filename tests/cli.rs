@@ -255,6 +255,23 @@ fn phrase_that_normalises_away_is_rejected() {
 }
 
 #[test]
+fn staff_name_without_two_words_is_rejected() {
+    for bad in ["Okafor", "!! ??", "Daniel -"] {
+        let (_tmp, dir) = config_copy();
+        let path = dir.join("orgs/las.toml");
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(
+            &path,
+            text.replace("\"Daniel Okafor\"", &format!("{bad:?}")),
+        )
+        .expect("write");
+        let err = check_fails(&dir);
+        assert!(err.contains("orgs/las.toml:"), "{err}");
+        assert!(err.contains("needs a first and last name"), "{err}");
+    }
+}
+
+#[test]
 fn oversized_pattern_is_rejected() {
     let (_tmp, dir) = config_copy();
     let long = "a".repeat(600);

@@ -122,7 +122,12 @@ impl OrgConfig {
             }
         }
         for name in &self.staff {
-            if name.split_whitespace().count() < 2 {
+            // Parts that are all symbols vanish in normalisation.
+            let parts = name
+                .split_whitespace()
+                .filter(|p| p.chars().any(char::is_alphanumeric))
+                .count();
+            if parts < 2 {
                 return Err(locate(
                     name,
                     format!("staff name `{name}` needs a first and last name, or it will match ordinary words"),
