@@ -12,7 +12,9 @@
 //! - [`ByteGate`]: every match of most `raw_regex` patterns contains a byte
 //!   from a small set, or two adjacent bytes from two sets (a letter before
 //!   `@`, two digits in a row, `.` before a letter…). One table lookup per
-//!   byte of the raw post finds which regexes can match.
+//!   byte of the raw post finds which regexes can match. (The classifier
+//!   asks it only after the set of all `raw_regex` patterns has said that
+//!   one of them matches.)
 //!
 //! A pattern for which no such guarantee can be derived always runs. The
 //! gates only skip work: the set of matches is the same as without them.
