@@ -30,15 +30,27 @@ pub struct PhraseMatch {
     pub last_token: (usize, usize),
 }
 
+/// A node of the word trie while it is built.
 #[derive(Debug, Default)]
 struct Node {
     /// Exact keys that end with this node's token.
     exact: Vec<u32>,
-    /// Children by token id, sorted (nodes below the root have few).
+    /// Children by token id.
     next: Vec<(u32, u32)>,
-    /// Prefix keys completed by a token starting with the stem: (stem, key),
-    /// sorted.
+    /// Prefix keys completed by a token starting with the stem: (stem, key).
     stems: Vec<(u32, u32)>,
+}
+
+/// A node of the word trie as matched: ranges into the matcher's shared
+/// arrays, so a step reads one small record, not three vectors.
+#[derive(Debug, Default, Clone, Copy)]
+struct Flat {
+    /// Range in `exact_keys`.
+    exact: (u32, u32),
+    /// Range in `edges`: children by token id, sorted.
+    next: (u32, u32),
+    /// Range in `stem_edges`: (stem, key), sorted.
+    stems: (u32, u32),
 }
 
 #[derive(Debug, Default)]
@@ -52,6 +64,8 @@ struct StemNode {
 #[derive(Debug, Clone, Copy)]
 struct Tok {
     id: u32,
+    /// The root's child along this token, or `NONE`.
+    root: u32,
     start: u32,
     end: u32,
     /// Range of its stems in `Scratch::stems`.
@@ -63,6 +77,8 @@ struct Tok {
 pub struct Scratch {
     toks: Vec<Tok>,
     stems: Vec<u32>,
+    /// Tokens a key can start at: a root child or a stem.
+    starts: Vec<u32>,
 }
 
 /// The compiled keys. See the module documentation.
@@ -71,7 +87,10 @@ pub struct PhraseMatcher {
     /// Token text to id, for every token that is not the prefix of a key.
     ids: TokenTable,
     /// Trie over token ids; node 0 is the root.
-    nodes: Vec<Node>,
+    nodes: Vec<Flat>,
+    exact_keys: Vec<u32>,
+    edges: Vec<(u32, u32)>,
+    stem_edges: Vec<(u32, u32)>,
     /// The root's children, indexed by token id.
     root_next: Vec<u32>,
     /// Byte trie of the stems, anchored at a token's start; node 0 the root.
@@ -112,7 +131,10 @@ impl PhraseMatcher {
     pub fn new<S: AsRef<str>>(keys: &[S]) -> (PhraseMatcher, Vec<bool>) {
         let mut m = PhraseMatcher {
             ids: TokenTable::default(),
-            nodes: vec![Node::default()],
+            nodes: Vec::new(),
+            exact_keys: Vec::new(),
+            edges: Vec::new(),
+            stem_edges: Vec::new(),
             root_next: Vec::new(),
             stem_nodes: vec![StemNode {
                 stem: NONE,
@@ -126,6 +148,7 @@ impl PhraseMatcher {
         let mut stem_ids: FxHashMap<&str, u32> = FxHashMap::default();
         let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
         let mut supported = Vec::with_capacity(keys.len());
+        let mut nodes = vec![Node::default()];
         for (k, key) in keys.iter().enumerate() {
             let Some((parts, prefix)) = parse_key(key.as_ref()) else {
                 supported.push(false);
@@ -141,24 +164,33 @@ impl PhraseMatcher {
             for (depth, tok) in whole.iter().enumerate() {
                 let next_id = ids.len() as u32;
                 let id = *ids.entry(tok).or_insert(next_id);
-                node = m.child(node, id, depth == 0);
+                node = child(&mut nodes, &mut m.root_next, node, id, depth == 0);
             }
             let k = k as u32;
             match stem {
-                None => m.nodes[node as usize].exact.push(k),
+                None => nodes[node as usize].exact.push(k),
                 Some(s) => {
                     let next_stem = stem_ids.len() as u32;
                     let sid = *stem_ids.entry(s).or_insert(next_stem);
                     if sid == next_stem {
                         m.add_stem(s.as_bytes(), sid);
                     }
-                    m.nodes[node as usize].stems.push((sid, k));
+                    nodes[node as usize].stems.push((sid, k));
                 }
             }
         }
-        for n in &mut m.nodes {
+        for mut n in nodes {
             n.next.sort_unstable();
             n.stems.sort_unstable();
+            let (e, x, st) = (m.edges.len(), m.exact_keys.len(), m.stem_edges.len());
+            m.edges.extend(n.next);
+            m.exact_keys.extend(n.exact);
+            m.stem_edges.extend(n.stems);
+            m.nodes.push(Flat {
+                exact: (x as u32, m.exact_keys.len() as u32),
+                next: (e as u32, m.edges.len() as u32),
+                stems: (st as u32, m.stem_edges.len() as u32),
+            });
         }
         for n in &mut m.stem_nodes {
             n.next.sort_unstable();
@@ -167,31 +199,6 @@ impl PhraseMatcher {
         by_id.sort_unstable_by_key(|e| e.1);
         m.ids = TokenTable::new(by_id.iter().map(|e| e.0));
         (m, supported)
-    }
-
-    /// The child of `node` along token `id`, created if missing.
-    fn child(&mut self, node: u32, id: u32, root: bool) -> u32 {
-        if root {
-            if self.root_next.len() <= id as usize {
-                self.root_next.resize(id as usize + 1, NONE);
-            }
-            if self.root_next[id as usize] == NONE {
-                self.nodes.push(Node::default());
-                self.root_next[id as usize] = self.nodes.len() as u32 - 1;
-            }
-            return self.root_next[id as usize];
-        }
-        if let Some(&(_, c)) = self.nodes[node as usize]
-            .next
-            .iter()
-            .find(|(t, _)| *t == id)
-        {
-            return c;
-        }
-        self.nodes.push(Node::default());
-        let c = self.nodes.len() as u32 - 1;
-        self.nodes[node as usize].next.push((id, c));
-        c
     }
 
     fn add_stem(&mut self, bytes: &[u8], sid: u32) {
@@ -235,9 +242,14 @@ impl PhraseMatcher {
     /// be canonical text (` tok tok … `). Matches come grouped by first
     /// token; callers that need an order sort them.
     pub fn find(&self, canon: &str, scratch: &mut Scratch, mut f: impl FnMut(PhraseMatch)) {
-        let Scratch { toks, stems } = scratch;
+        let Scratch {
+            toks,
+            stems,
+            starts,
+        } = scratch;
         toks.clear();
         stems.clear();
+        starts.clear();
         let bytes = canon.as_bytes();
         if bytes.len() < 2 {
             return;
@@ -277,8 +289,17 @@ impl PhraseMatcher {
                 }
                 id = self.ids.get(h, head, bytes, start, end);
             }
+            let root = if id == NONE {
+                NONE
+            } else {
+                self.root_next.get(id as usize).copied().unwrap_or(NONE)
+            };
+            if root != NONE || stems.len() as u32 != s0 {
+                starts.push(toks.len() as u32);
+            }
             toks.push(Tok {
                 id,
+                root,
                 start: start as u32,
                 end: end as u32,
                 stems: (s0, stems.len() as u32),
@@ -287,43 +308,46 @@ impl PhraseMatcher {
         }
 
         let stems_of = |t: &Tok| &stems[t.stems.0 as usize..t.stems.1 as usize];
-        for (i, first) in toks.iter().enumerate() {
-            let from = first.start as usize - 1;
+        for &i in starts.iter() {
+            let i = i as usize;
+            let from = toks[i].start as usize - 1;
             let mut node = 0u32;
             let mut j = i;
             loop {
                 let t = &toks[j];
-                let n = &self.nodes[node as usize];
+                let n = self.nodes[node as usize];
                 // Prefix keys completed by token j.
-                for &s in stems_of(t) {
-                    let lo = n.stems.partition_point(|e| e.0 < s);
-                    for &(_, k) in n.stems[lo..].iter().take_while(|e| e.0 == s) {
-                        f(PhraseMatch {
-                            pattern: k,
-                            start: from,
-                            end: t.start as usize + self.stem_len[s as usize] as usize,
-                            token: i,
-                            last_token: (t.start as usize, t.end as usize),
-                        });
+                let node_stems = span(&self.stem_edges, n.stems);
+                if !node_stems.is_empty() {
+                    for &s in stems_of(t) {
+                        let lo = node_stems.partition_point(|e| e.0 < s);
+                        for &(_, k) in node_stems[lo..].iter().take_while(|e| e.0 == s) {
+                            f(PhraseMatch {
+                                pattern: k,
+                                start: from,
+                                end: t.start as usize + self.stem_len[s as usize] as usize,
+                                token: i,
+                                last_token: (t.start as usize, t.end as usize),
+                            });
+                        }
                     }
                 }
                 // Descend along token j.
-                if t.id == NONE {
-                    break;
-                }
                 node = if node == 0 {
-                    self.root_next.get(t.id as usize).copied().unwrap_or(NONE)
+                    t.root
+                } else if t.id == NONE {
+                    NONE
                 } else {
                     // Children are sorted; common words have hundreds.
-                    n.next
-                        .binary_search_by_key(&t.id, |e| e.0)
-                        .map_or(NONE, |at| n.next[at].1)
+                    let next = span(&self.edges, n.next);
+                    next.binary_search_by_key(&t.id, |e| e.0)
+                        .map_or(NONE, |at| next[at].1)
                 };
                 if node == NONE {
                     break;
                 }
-                let n = &self.nodes[node as usize];
-                for &k in &n.exact {
+                let n = self.nodes[node as usize];
+                for &k in &self.exact_keys[n.exact.0 as usize..n.exact.1 as usize] {
                     f(PhraseMatch {
                         pattern: k,
                         start: from,
@@ -333,12 +357,39 @@ impl PhraseMatcher {
                     });
                 }
                 j += 1;
-                if j == toks.len() || (n.next.is_empty() && n.stems.is_empty()) {
+                if j == toks.len() || (n.next.0 == n.next.1 && n.stems.0 == n.stems.1) {
                     break;
                 }
             }
         }
     }
+}
+
+#[inline]
+fn span(v: &[(u32, u32)], r: (u32, u32)) -> &[(u32, u32)] {
+    &v[r.0 as usize..r.1 as usize]
+}
+
+/// The child of `node` along token `id`, created if missing; the root's
+/// children are indexed by id in `root_next`.
+fn child(nodes: &mut Vec<Node>, root_next: &mut Vec<u32>, node: u32, id: u32, root: bool) -> u32 {
+    if root {
+        if root_next.len() <= id as usize {
+            root_next.resize(id as usize + 1, NONE);
+        }
+        if root_next[id as usize] == NONE {
+            nodes.push(Node::default());
+            root_next[id as usize] = nodes.len() as u32 - 1;
+        }
+        return root_next[id as usize];
+    }
+    if let Some(&(_, c)) = nodes[node as usize].next.iter().find(|(t, _)| *t == id) {
+        return c;
+    }
+    nodes.push(Node::default());
+    let c = nodes.len() as u32 - 1;
+    nodes[node as usize].next.push((id, c));
+    c
 }
 
 /// A bit index for the first three bytes of a token, given its first
