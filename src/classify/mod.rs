@@ -362,7 +362,7 @@ impl Classifier {
         }
 
         // Each org's staff names and praise phrases join the same trie,
-        // tagged with the org, so a post is scanned once.
+        // tagged with the org, so a post is looked up once.
         let mut orgs = HashMap::new();
         for (index, (id, org)) in config.orgs.iter().enumerate() {
             let index = index as u32;
@@ -416,9 +416,9 @@ impl Classifier {
 
         // Phrases are matched token by token. A gate literal the matcher
         // cannot take (one that may start inside a word) leaves its regex
-        // running on every post; phrase keys always have the canonical form
-        // but for a staff name that normalises to nothing, which never
-        // matches.
+        // running on every post. Rule phrases that normalise away are
+        // rejected above and staff names by the org check, so every other
+        // key has the canonical form.
         let (phrases, supported) = phrases::PhraseMatcher::new(&phrase_list);
         for (i, pid) in gate_keys {
             if !supported[pid] {
@@ -885,8 +885,6 @@ fn ascii_boundaries(pattern: &str) -> String {
 mod tests {
     use super::*;
 
-    /// The gates may only skip regexes that cannot match: every pattern the
-    /// full `RegexSet`s find must be let through.
     fn shipped() -> Classifier {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let config = Config::load(&dir.join("config")).expect("shipped config");
@@ -937,6 +935,8 @@ mod tests {
         texts
     }
 
+    /// The gates may only skip regexes that cannot match: every pattern the
+    /// full `RegexSet`s find must be let through.
     #[test]
     fn gates_never_hide_a_match() {
         let c = shipped();

@@ -54,11 +54,20 @@ struct Flat {
     stems: (u32, u32),
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct StemNode {
-    /// The stem that ends here, if any.
+    /// The stem that ends here, or `NONE`.
     stem: u32,
     next: Vec<(u8, u32)>,
+}
+
+impl Default for StemNode {
+    fn default() -> Self {
+        StemNode {
+            stem: NONE,
+            next: Vec::new(),
+        }
+    }
 }
 
 /// What is known about one token of the post being matched.
@@ -137,10 +146,7 @@ impl PhraseMatcher {
             edges: Vec::new(),
             stem_edges: Vec::new(),
             root_next: Vec::new(),
-            stem_nodes: vec![StemNode {
-                stem: NONE,
-                next: Vec::new(),
-            }],
+            stem_nodes: vec![StemNode::default()],
             stem_root: Box::new([NONE; 256]),
             stem_triples: Box::new([0; 1024]),
             stem_pairs: Box::new([0; 1024]),
@@ -215,10 +221,7 @@ impl PhraseMatcher {
         }
         let mut at = self.stem_root[bytes[0] as usize];
         if at == NONE {
-            self.stem_nodes.push(StemNode {
-                stem: NONE,
-                next: Vec::new(),
-            });
+            self.stem_nodes.push(StemNode::default());
             at = self.stem_nodes.len() as u32 - 1;
             self.stem_root[bytes[0] as usize] = at;
         }
@@ -226,10 +229,7 @@ impl PhraseMatcher {
             at = match self.stem_nodes[at as usize].next.iter().find(|e| e.0 == b) {
                 Some(&(_, c)) => c,
                 None => {
-                    self.stem_nodes.push(StemNode {
-                        stem: NONE,
-                        next: Vec::new(),
-                    });
+                    self.stem_nodes.push(StemNode::default());
                     let c = self.stem_nodes.len() as u32 - 1;
                     self.stem_nodes[at as usize].next.push((b, c));
                     c
@@ -339,7 +339,7 @@ impl PhraseMatcher {
                 } else if t.id == NONE {
                     NONE
                 } else {
-                    // Children are sorted; common words have hundreds.
+                    // Children are sorted by token id.
                     let next = span(&self.edges, n.next);
                     next.binary_search_by_key(&t.id, |e| e.0)
                         .map_or(NONE, |at| next[at].1)
