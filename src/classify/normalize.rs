@@ -258,12 +258,20 @@ pub fn normalize_into(raw: &str, lexicon: &Lexicon, buf: &mut NormBuf, out: &mut
     } else {
         folded.reserve(raw.len() + 2);
         // Most posts, emoji and all, are already NFKC: skip the rewrite then.
+        // ASCII characters, most of any post, are folded in line.
+        let mut fold = |c: char| {
+            if c.is_ascii() {
+                folded.push(c.to_ascii_lowercase());
+            } else {
+                fold_char(c, folded);
+            }
+        };
         if unicode_normalization::is_nfkc_quick(raw.chars())
             == unicode_normalization::IsNormalized::Yes
         {
-            raw.chars().for_each(|c| fold_char(c, folded));
+            raw.chars().for_each(&mut fold);
         } else {
-            raw.nfkc().for_each(|c| fold_char(c, folded));
+            raw.nfkc().for_each(&mut fold);
         }
     }
 
@@ -274,27 +282,34 @@ pub fn normalize_into(raw: &str, lexicon: &Lexicon, buf: &mut NormBuf, out: &mut
     out.text.push(' ');
     let folded = folded.as_str();
     let bytes = folded.as_bytes();
-    let mut start = None;
-    let mut i = 0;
-    while i < bytes.len() {
+    // Whether the character at `i` belongs to a token, and its length.
+    let class = |i: usize| -> (bool, usize) {
         let b = bytes[i];
-        let (is_tok, len) = if b < 0x80 {
+        if b < 0x80 {
             (TOKEN_ASCII[b as usize], 1)
         } else {
             let c = folded[i..].chars().next().unwrap_or(' ');
             (is_token_char(c), c.len_utf8())
-        };
-        if is_tok {
-            if start.is_none() {
-                start = Some(i);
-            }
-        } else if let Some(s) = start.take() {
-            token(&folded[s..i], lexicon, out, pending, scratch);
         }
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        // Skip separators, then read one token.
+        let (is_tok, len) = class(i);
+        if !is_tok {
+            i += len;
+            continue;
+        }
+        let start = i;
         i += len;
-    }
-    if let Some(s) = start {
-        token(&folded[s..], lexicon, out, pending, scratch);
+        while i < bytes.len() {
+            let (is_tok, len) = class(i);
+            if !is_tok {
+                break;
+            }
+            i += len;
+        }
+        token(&folded[start..i], lexicon, out, pending, scratch);
     }
     flush_spelled(out, pending, lexicon);
     if out.text.len() == 1 {
@@ -431,10 +446,15 @@ fn push_token(out: &mut Normalized, tok: &str) {
 
 /// Single letters in a row (`f u c k`): join them if they spell a lexicon word,
 /// otherwise keep them as they were.
+#[inline]
 fn flush_spelled(out: &mut Normalized, letters: &mut Vec<char>, lexicon: &Lexicon) {
-    if letters.is_empty() {
-        return;
+    // Called after every token; there are seldom letters waiting.
+    if !letters.is_empty() {
+        flush_letters(out, letters, lexicon);
     }
+}
+
+fn flush_letters(out: &mut Normalized, letters: &mut Vec<char>, lexicon: &Lexicon) {
     if letters.len() >= 3 {
         let joined: String = letters.iter().collect();
         if lexicon.knows(&joined) {
