@@ -258,20 +258,28 @@ pub fn normalize_into(raw: &str, lexicon: &Lexicon, buf: &mut NormBuf, out: &mut
     } else {
         folded.reserve(raw.len() + 2);
         // Most posts, emoji and all, are already NFKC: skip the rewrite then.
-        // ASCII characters, most of any post, are folded in line.
-        let mut fold = |c: char| {
-            if c.is_ascii() {
-                folded.push(c.to_ascii_lowercase());
-            } else {
-                fold_char(c, folded);
-            }
-        };
         if unicode_normalization::is_nfkc_quick(raw.chars())
             == unicode_normalization::IsNormalized::Yes
         {
-            raw.chars().for_each(&mut fold);
+            // Runs of ASCII, most of any post, are copied and lowercased
+            // whole; the characters between them are folded one by one.
+            let mut rest = raw;
+            while !rest.is_empty() {
+                let ascii = rest
+                    .bytes()
+                    .position(|b| !b.is_ascii())
+                    .unwrap_or(rest.len());
+                let at = folded.len();
+                folded.push_str(&rest[..ascii]);
+                folded[at..].make_ascii_lowercase();
+                let mut chars = rest[ascii..].chars();
+                if let Some(c) = chars.next() {
+                    fold_char(c, folded);
+                }
+                rest = chars.as_str();
+            }
         } else {
-            raw.nfkc().for_each(&mut fold);
+            raw.nfkc().for_each(|c| fold_char(c, folded));
         }
     }
 
