@@ -223,6 +223,26 @@ const TOKEN_ASCII: [bool; 128] = {
     t
 };
 
+/// What an ASCII byte is to the tokeniser: a separator, a lowercase letter,
+/// or another character a token may hold ([`TOKEN_ASCII`]).
+const SEPARATOR: u8 = 0;
+const LOWER: u8 = 1;
+const KIND_ASCII: [u8; 128] = {
+    let mut t = [SEPARATOR; 128];
+    let mut b = 0;
+    while b < 128 {
+        if TOKEN_ASCII[b] {
+            t[b] = if (b as u8).is_ascii_lowercase() {
+                LOWER
+            } else {
+                2
+            };
+        }
+        b += 1;
+    }
+    t
+};
+
 /// Buffers [`normalize_into`] reuses from post to post, so normalising a
 /// post allocates nothing once they have grown to fit.
 #[derive(Debug, Default)]
@@ -252,7 +272,8 @@ pub fn normalize_into(raw: &str, lexicon: &Lexicon, buf: &mut NormBuf, out: &mut
     out.tokens = 0;
 
     // 1. Unicode: NFKC, drop zero-width, strip diacritics, fold case.
-    if raw.is_ascii() {
+    let ascii = raw.is_ascii();
+    if ascii {
         folded.push_str(raw);
         folded.make_ascii_lowercase();
     } else {
@@ -290,6 +311,32 @@ pub fn normalize_into(raw: &str, lexicon: &Lexicon, buf: &mut NormBuf, out: &mut
     out.text.push(' ');
     let folded = folded.as_str();
     let bytes = folded.as_bytes();
+    if ascii {
+        // One table step per byte; the same tokens as the loop below.
+        let mut i = 0;
+        while i < bytes.len() {
+            if KIND_ASCII[bytes[i] as usize] == SEPARATOR {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut lower = true;
+            while let Some(&b) = bytes.get(i) {
+                let kind = KIND_ASCII[b as usize];
+                if kind == SEPARATOR {
+                    break;
+                }
+                lower &= kind == LOWER;
+                i += 1;
+            }
+            token(&folded[start..i], lower, lexicon, out, pending, scratch);
+        }
+        flush_spelled(out, pending, lexicon);
+        if out.text.len() == 1 {
+            out.text.push(' ');
+        }
+        return;
+    }
     // Whether the character at `i` belongs to a token, and its length.
     let class = |i: usize| -> (bool, usize) {
         let b = bytes[i];
@@ -309,15 +356,18 @@ pub fn normalize_into(raw: &str, lexicon: &Lexicon, buf: &mut NormBuf, out: &mut
             continue;
         }
         let start = i;
+        // A character past ASCII has a lead byte that is not lowercase.
+        let mut lower = bytes[i].is_ascii_lowercase();
         i += len;
         while i < bytes.len() {
             let (is_tok, len) = class(i);
             if !is_tok {
                 break;
             }
+            lower &= bytes[i].is_ascii_lowercase();
             i += len;
         }
-        token(&folded[start..i], lexicon, out, pending, scratch);
+        token(&folded[start..i], lower, lexicon, out, pending, scratch);
     }
     flush_spelled(out, pending, lexicon);
     if out.text.len() == 1 {
@@ -325,26 +375,17 @@ pub fn normalize_into(raw: &str, lexicon: &Lexicon, buf: &mut NormBuf, out: &mut
     }
 }
 
-/// Whether a token is ASCII lowercase letters with no letter three times in
-/// a row: one pass doing `is_ascii_lowercase` and [`has_long_run`] together.
-fn plain_lowercase(b: &[u8]) -> bool {
-    let (mut last, mut run) = (0u8, 0u32);
-    for &c in b {
-        if !c.is_ascii_lowercase() {
-            return false;
-        }
-        run = if c == last { run + 1 } else { 1 };
-        if run >= 3 {
-            return false;
-        }
-        last = c;
-    }
-    !b.is_empty()
+/// Whether a token whose bytes are all ASCII lowercase letters (`lower`)
+/// has none three times in a row: then cleaning leaves it as it is.
+fn plain_lowercase(b: &[u8], lower: bool) -> bool {
+    lower && !b.is_empty() && !b.windows(3).any(|w| w[0] == w[1] && w[1] == w[2])
 }
 
-/// Clean one raw token into `out`.
+/// Clean one raw token into `out`. `lower` says whether its bytes are all
+/// ASCII lowercase letters.
 fn token(
     tok: &str,
+    lower: bool,
     lexicon: &Lexicon,
     out: &mut Normalized,
     pending_letters: &mut Vec<char>,
@@ -353,7 +394,7 @@ fn token(
     let b = tok.as_bytes();
     // Fast path: a plain lowercase word or number, most tokens, which
     // cleaning leaves as it is.
-    let lower = plain_lowercase(b);
+    let lower = plain_lowercase(b, lower);
     if lower || b.iter().all(u8::is_ascii_digit) {
         if lower && b.len() == 1 {
             pending_letters.push(char::from(b[0]));
@@ -686,7 +727,7 @@ mod tests {
         for tok in ["abc", "aab", "aaab", "abbbc", "Abc", "ab1", "a", "zz", "é"] {
             let b = tok.as_bytes();
             assert_eq!(
-                plain_lowercase(b),
+                plain_lowercase(b, b.iter().all(u8::is_ascii_lowercase)),
                 b.iter().all(u8::is_ascii_lowercase) && !has_long_run(tok),
                 "{tok}"
             );
