@@ -748,6 +748,39 @@ mod tests {
         }
     }
 
+    /// A token `marked_word` takes is cleaned to its word by the general
+    /// path too, on every token of up to six characters from an alphabet
+    /// of letters and the marks it looks at.
+    #[test]
+    fn marked_words_clean_to_themselves() {
+        let alphabet = [b'a', b'b', b'\'', b'#', b'.', b'?', b'!', b'-'];
+        let lexicon = Lexicon::default();
+        let mut scratch = String::new();
+        let mut taken = 0;
+        for len in 1..=6u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                let mut tok = String::new();
+                for _ in 0..len {
+                    tok.push(char::from(alphabet[n % alphabet.len()]));
+                    n /= alphabet.len();
+                }
+                let Some(word) = marked_word(tok.as_bytes()) else {
+                    continue;
+                };
+                taken += 1;
+                let mut general = Vec::new();
+                for piece in split_token(&tok) {
+                    clean_token(piece, &lexicon, &mut scratch);
+                    if !scratch.is_empty() {
+                        general.push(scratch.clone());
+                    }
+                }
+                assert_eq!(general, [&tok[word]], "{tok}");
+            }
+        }
+        assert!(taken > 1000, "{taken}");
+    }
+
     #[test]
     fn plain_lowercase_agrees_with_its_parts() {
         for tok in ["abc", "aab", "aaab", "abbbc", "Abc", "ab1", "a", "zz", "é"] {
