@@ -445,7 +445,9 @@ fn word(bytes: &[u8], at: usize, len: usize) -> u64 {
 const K: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// Hash of `bytes[start..end]` and its first eight bytes as a word.
-#[inline]
+/// (Inlined into the matcher's loop: as a call, saving and restoring
+/// registers cost more than the hash.)
+#[inline(always)]
 fn token_hash(bytes: &[u8], start: usize, end: usize) -> (u64, u64) {
     let len = end - start;
     let head = word(bytes, start, len.min(8));
@@ -506,7 +508,7 @@ impl TokenTable {
 
     /// The id of the token `bytes[start..end]`, whose [`token_hash`] is
     /// `(h, head)`, or `NONE`.
-    #[inline]
+    #[inline(always)]
     fn get(&self, h: u64, head: u64, bytes: &[u8], start: usize, end: usize) -> u32 {
         if self.entries.is_empty() {
             return NONE;
