@@ -400,7 +400,9 @@ fn marked_word(b: &[u8]) -> Option<std::ops::Range<usize>> {
 }
 
 /// Clean one raw token into `out`. `lower` says whether its bytes are all
-/// ASCII lowercase letters.
+/// ASCII lowercase letters. (Inlined into the tokenising loops: most tokens
+/// take a fast path shorter than a call; the rest go to [`token_cleaned`].)
+#[inline(always)]
 fn token(
     tok: &str,
     lower: bool,
@@ -430,6 +432,18 @@ fn token(
         push_token(out, &tok[word]);
         return;
     }
+    token_cleaned(tok, lexicon, out, pending_letters, scratch);
+}
+
+/// [`token`] for the tokens its fast paths do not take.
+fn token_cleaned(
+    tok: &str,
+    lexicon: &Lexicon,
+    out: &mut Normalized,
+    pending_letters: &mut Vec<char>,
+    scratch: &mut String,
+) {
+    let b = tok.as_bytes();
     // A mention: `@someone` becomes the single token `@user`, so rules can
     // treat any addressed account as a target.
     if let Some(handle) = tok.strip_prefix('@') {
