@@ -224,11 +224,12 @@ const TOKEN_ASCII: [bool; 128] = {
 };
 
 /// What an ASCII byte is to the tokeniser: a separator, a lowercase letter,
-/// or another character a token may hold ([`TOKEN_ASCII`]).
+/// or another character a token may hold ([`TOKEN_ASCII`]). A byte can
+/// index it without a bounds check; bytes past ASCII never reach it.
 const SEPARATOR: u8 = 0;
 const LOWER: u8 = 1;
-const KIND_ASCII: [u8; 128] = {
-    let mut t = [SEPARATOR; 128];
+const KIND_ASCII: [u8; 256] = {
+    let mut t = [SEPARATOR; 256];
     let mut b = 0;
     while b < 128 {
         if TOKEN_ASCII[b] {
@@ -315,14 +316,14 @@ pub fn normalize_into(raw: &str, lexicon: &Lexicon, buf: &mut NormBuf, out: &mut
         // One table step per byte; the same tokens as the loop below.
         let mut i = 0;
         while i < bytes.len() {
-            if KIND_ASCII[bytes[i] as usize] == SEPARATOR {
+            if KIND_ASCII[usize::from(bytes[i])] == SEPARATOR {
                 i += 1;
                 continue;
             }
             let start = i;
             let mut lower = true;
-            while let Some(&b) = bytes.get(i) {
-                let kind = KIND_ASCII[b as usize];
+            while i < bytes.len() {
+                let kind = KIND_ASCII[usize::from(bytes[i])];
                 if kind == SEPARATOR {
                     break;
                 }
