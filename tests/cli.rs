@@ -206,6 +206,52 @@ fn check_fails(dir: &Path) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// A `regex` hit and a phrase hit on the same word sit at the same token
+/// for `near`: a regex that starts at a word's space was counted one token
+/// early, so a `near` word just after the match fell out of the window.
+#[test]
+fn regex_and_phrase_hits_are_near_the_same_tokens() {
+    let (_tmp, dir) = config_copy();
+    let rule = |id: &str, pattern: &str| {
+        format!(
+            "[[rule]]\nid = \"{id}\"\ncategory = \"abuse\"\nseverity = \"high\"\n\
+             {pattern}\nnear = [\"clown\"]\nnear_window = 1\n\n"
+        )
+    };
+    std::fs::write(
+        dir.join("rules/zz_near.toml"),
+        rule("test.regex_near", "regex = [\" (nitwit|dimwit) \"]")
+            + &rule("test.phrase_near", "words = [\"nitwit\", \"dimwit\"]"),
+    )
+    .expect("write");
+    let input = [
+        "he is a nitwit clown",
+        "clown dimwit",
+        "a clown who is a nitwit",
+        "nitwit",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, t)| format!("{{\"id\":\"{i}\",\"text\":\"{t}\"}}\n"))
+    .collect::<String>();
+    let out = run_with_stdin(
+        &["--config", dir.to_str().expect("utf8"), "classify"],
+        &input,
+    );
+    let fired: Vec<(bool, bool)> = json_lines(&out)
+        .iter()
+        .map(|l| {
+            let rules = l["rules"].as_array().expect("rules");
+            let has = |id: &str| rules.iter().any(|r| r == id);
+            (has("test.regex_near"), has("test.phrase_near"))
+        })
+        .collect();
+    assert_eq!(
+        fired,
+        [(true, true), (true, true), (false, false), (false, false)]
+    );
+}
+
 #[test]
 fn issue2_bad_regex_names_file_rule_and_error() {
     let (_tmp, dir) = config_copy();

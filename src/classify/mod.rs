@@ -657,7 +657,9 @@ impl Classifier {
             let rule = self.norm_rules[i];
             if self.rules[rule as usize].needs_near {
                 if let Some(m) = re.find(canon) {
-                    let pos = token_at(token_starts, m.start().max(1));
+                    // The token the match starts in, or whose space it
+                    // starts at: the position a phrase hit reports too.
+                    let pos = token_at(token_starts, m.start() + 1);
                     events.push((rule, Role::Match, pos));
                 }
             } else if re.is_match(canon) {
