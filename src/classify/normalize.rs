@@ -228,6 +228,7 @@ const TOKEN_ASCII: [bool; 128] = {
 /// index it without a bounds check; bytes past ASCII never reach it.
 const SEPARATOR: u8 = 0;
 const LOWER: u8 = 1;
+const OTHER: u8 = 2;
 const KIND_ASCII: [u8; 256] = {
     let mut t = [SEPARATOR; 256];
     let mut b = 0;
@@ -236,7 +237,7 @@ const KIND_ASCII: [u8; 256] = {
             t[b] = if (b as u8).is_ascii_lowercase() {
                 LOWER
             } else {
-                2
+                OTHER
             };
         }
         b += 1;
@@ -332,43 +333,39 @@ pub fn normalize_into(raw: &str, lexicon: &Lexicon, buf: &mut NormBuf, out: &mut
             }
             token(&folded[start..i], lower, lexicon, out, pending, scratch);
         }
-        flush_spelled(out, pending, lexicon);
-        if out.text.len() == 1 {
-            out.text.push(' ');
-        }
-        return;
-    }
-    // Whether the character at `i` belongs to a token, and its length.
-    let class = |i: usize| -> (bool, usize) {
-        let b = bytes[i];
-        if b < 0x80 {
-            (TOKEN_ASCII[b as usize], 1)
-        } else {
-            let c = folded[i..].chars().next().unwrap_or(' ');
-            (is_token_char(c), c.len_utf8())
-        }
-    };
-    let mut i = 0;
-    while i < bytes.len() {
-        // Skip separators, then read one token.
-        let (is_tok, len) = class(i);
-        if !is_tok {
-            i += len;
-            continue;
-        }
-        let start = i;
-        // A character past ASCII has a lead byte that is not lowercase.
-        let mut lower = bytes[i].is_ascii_lowercase();
-        i += len;
+    } else {
+        // Whether the character at `i` belongs to a token, and its length.
+        let class = |i: usize| -> (bool, usize) {
+            let b = bytes[i];
+            if b < 0x80 {
+                (TOKEN_ASCII[b as usize], 1)
+            } else {
+                let c = folded[i..].chars().next().unwrap_or(' ');
+                (is_token_char(c), c.len_utf8())
+            }
+        };
+        let mut i = 0;
         while i < bytes.len() {
+            // Skip separators, then read one token.
             let (is_tok, len) = class(i);
             if !is_tok {
-                break;
+                i += len;
+                continue;
             }
-            lower &= bytes[i].is_ascii_lowercase();
+            let start = i;
+            // A character past ASCII has a lead byte that is not lowercase.
+            let mut lower = bytes[i].is_ascii_lowercase();
             i += len;
+            while i < bytes.len() {
+                let (is_tok, len) = class(i);
+                if !is_tok {
+                    break;
+                }
+                lower &= bytes[i].is_ascii_lowercase();
+                i += len;
+            }
+            token(&folded[start..i], lower, lexicon, out, pending, scratch);
         }
-        token(&folded[start..i], lower, lexicon, out, pending, scratch);
     }
     flush_spelled(out, pending, lexicon);
     if out.text.len() == 1 {
@@ -379,12 +376,12 @@ pub fn normalize_into(raw: &str, lexicon: &Lexicon, buf: &mut NormBuf, out: &mut
 /// Whether a token whose bytes are all ASCII lowercase letters (`lower`)
 /// has none three times in a row: then cleaning leaves it as it is.
 fn plain_lowercase(b: &[u8], lower: bool) -> bool {
-    lower && !b.is_empty() && !b.windows(3).any(|w| w[0] == w[1] && w[1] == w[2])
+    lower && !b.is_empty() && !ascii_long_run(b)
 }
 
 /// The byte range of the word in a token that is leading `#`s, a word of
 /// two or more lowercase ASCII letters and inner apostrophes with no letter
-/// three times in a row, then trailing `.`, `?` or `!`. Cleaning such a
+/// three times in a row ([`ascii_long_run`]), then trailing `.`, `?` or `!`. Cleaning such a
 /// token leaves that word: `#` is dropped from a hashtag, the dots split it
 /// off, and the marks are trimmed.
 fn marked_word(b: &[u8]) -> Option<std::ops::Range<usize>> {
@@ -396,7 +393,7 @@ fn marked_word(b: &[u8]) -> Option<std::ops::Range<usize>> {
         && first.is_ascii_lowercase()
         && last.is_ascii_lowercase()
         && word.iter().all(|&c| c.is_ascii_lowercase() || c == b'\'')
-        && !word.windows(3).any(|w| w[0] == w[1] && w[1] == w[2]);
+        && !ascii_long_run(word);
     plain.then_some(start..end)
 }
 
@@ -667,10 +664,7 @@ fn clean_token(tok: &str, lexicon: &Lexicon, out: &mut String) {
 /// Whether a token has three or more of the same letter in a row.
 fn has_long_run(tok: &str) -> bool {
     if tok.is_ascii() {
-        return tok
-            .as_bytes()
-            .windows(3)
-            .any(|w| w[0] == w[1] && w[1] == w[2] && w[0].is_ascii_alphabetic());
+        return ascii_long_run(tok.as_bytes());
     }
     let mut last = '\0';
     let mut run = 0;
@@ -686,6 +680,12 @@ fn has_long_run(tok: &str) -> bool {
         }
     }
     false
+}
+
+/// [`has_long_run`] for ASCII bytes.
+fn ascii_long_run(b: &[u8]) -> bool {
+    b.windows(3)
+        .any(|w| w[0] == w[1] && w[1] == w[2] && w[0].is_ascii_alphabetic())
 }
 
 /// Limit runs of the same letter to `max`.
