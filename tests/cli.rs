@@ -252,6 +252,74 @@ fn regex_and_phrase_hits_are_near_the_same_tokens() {
     );
 }
 
+/// Regression (issue 2): an `unless` phrase cancelled its rule for the
+/// whole post, so "the suicide prevention line … I am suicidal" was not
+/// flagged. It now cancels only the matches it covers, phrase or regex.
+#[test]
+fn issue2_unless_cancels_only_the_matches_it_covers() {
+    let (_tmp, dir) = config_copy();
+    std::fs::write(
+        dir.join("rules/zz_unless.toml"),
+        "[[rule]]\nid = \"test.phrase\"\ncategory = \"crisis\"\nseverity = \"critical\"\n\
+         words = [\"wobble*\", \"flump\"]\nunless = [\"wobble club\", \"grand flump\"]\n\n\
+         [[rule]]\nid = \"test.regex\"\ncategory = \"crisis\"\nseverity = \"critical\"\n\
+         regex = [\" zorp \\\\d+ \"]\nunless = [\"the zorp 9 tour\"]\n",
+    )
+    .expect("write");
+    let input = [
+        "the wobble club meets on tuesday",
+        "the wobble club was no help and the wobbles are back",
+        "grand flump day",
+        "grand flump day, then another flump",
+        "booked the zorp 9 tour",
+        "booked the zorp 9 tour and zorp 12 too",
+        "zorp 12",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, t)| format!("{{\"id\":\"{i}\",\"text\":\"{t}\"}}\n"))
+    .collect::<String>();
+    let out = run_with_stdin(
+        &["--config", dir.to_str().expect("utf8"), "classify"],
+        &input,
+    );
+    let fired: Vec<(bool, bool)> = json_lines(&out)
+        .iter()
+        .map(|l| {
+            let rules = l["rules"].as_array().expect("rules");
+            let has = |id: &str| rules.iter().any(|r| r == id);
+            (has("test.phrase"), has("test.regex"))
+        })
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            (false, false),
+            (true, false),
+            (false, false),
+            (true, false),
+            (false, false),
+            (false, true),
+            (false, true),
+        ]
+    );
+}
+
+#[test]
+fn unless_with_raw_regex_is_rejected() {
+    let (_tmp, dir) = config_copy();
+    std::fs::write(
+        dir.join("rules/zz_raw_unless.toml"),
+        "[[rule]]\nid = \"test.raw_unless\"\ncategory = \"spam\"\n\
+         raw_regex = [\"\\\\d{5}\"]\nunless = [\"postcode\"]\n",
+    )
+    .expect("write");
+    let err = check_fails(&dir);
+    assert!(err.contains("zz_raw_unless.toml:2:6"), "{err}");
+    assert!(err.contains("rule `test.raw_unless`"), "{err}");
+    assert!(err.contains("cannot apply to `raw_regex`"), "{err}");
+}
+
 #[test]
 fn issue2_bad_regex_names_file_rule_and_error() {
     let (_tmp, dir) = config_copy();

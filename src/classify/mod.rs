@@ -51,8 +51,7 @@ struct Scratch {
     buf: NormBuf,
     norm: Normalized,
     phrase: phrases::Scratch,
-    /// (rule, role, position of the hit).
-    events: Vec<(u32, Role, usize)>,
+    events: Vec<Event>,
     /// Byte offsets of the spaces in the canonical text, once needed.
     token_starts: Vec<usize>,
     matches: Vec<usize>,
@@ -146,6 +145,20 @@ enum Role {
     Gate,
 }
 
+/// One hit of a pattern of a rule in a post.
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    rule: u32,
+    role: Role,
+    /// The token (for rules with `near`) or byte offset of the hit: it
+    /// tells hits apart for `max_hits`.
+    pos: usize,
+    /// Byte range in the canonical text, which an `unless` hit must cover
+    /// to cancel a match (raw-text hits, which `unless` never applies to,
+    /// have an empty range).
+    span: (u32, u32),
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Use {
     rule: u32,
@@ -161,6 +174,9 @@ struct CompiledRule {
     max_hits: usize,
     validate: Option<Validator>,
     needs_near: bool,
+    /// Whether the rule has `unless` phrases, whose hits cancel the
+    /// matches they cover.
+    has_unless: bool,
     near_window: usize,
     allow: rustc_hash::FxHashSet<String>,
 }
@@ -289,6 +305,7 @@ impl Classifier {
             for w in config.wordlist_entries(&d.wordlists) {
                 add(w, Role::Match, loaded)?;
             }
+            let mut has_unless = false;
             for w in d
                 .unless
                 .iter()
@@ -296,6 +313,13 @@ impl Classifier {
                 .chain(config.wordlist_entries(&d.unless_wordlists))
             {
                 add(w, Role::Unless, loaded)?;
+                has_unless = true;
+            }
+            if has_unless && !d.raw_regex.is_empty() {
+                return Err(loaded.error(
+                    "`unless` cancels matches in the normalised text, so it cannot apply to \
+                     `raw_regex`: put the raw patterns in a rule of their own",
+                ));
             }
             let mut has_near = false;
             for w in d
@@ -342,6 +366,7 @@ impl Classifier {
                 max_hits: d.max_hits.max(1),
                 validate: d.validate,
                 needs_near: has_near,
+                has_unless,
                 near_window: d.near_window,
                 allow: d
                     .allow
@@ -646,7 +671,12 @@ impl Classifier {
                         }
                     }
                 }
-                events.push((u.rule, u.role, pos));
+                events.push(Event {
+                    rule: u.rule,
+                    role: u.role,
+                    pos,
+                    span: (m.start as u32, m.end as u32),
+                });
             }
         });
 
@@ -655,15 +685,37 @@ impl Classifier {
                 continue;
             }
             let rule = self.norm_rules[i];
-            if self.rules[rule as usize].needs_near {
+            let compiled = &self.rules[rule as usize];
+            let event = |pos, m: regex::Match<'_>| Event {
+                rule,
+                role: Role::Match,
+                pos,
+                span: (m.start() as u32, m.end() as u32),
+            };
+            if compiled.has_unless {
+                // Each match may or may not lie inside an `unless` phrase.
+                for m in re.find_iter(canon) {
+                    let pos = if compiled.needs_near {
+                        token_at(token_starts, m.start() + 1)
+                    } else {
+                        0
+                    };
+                    events.push(event(pos, m));
+                }
+            } else if compiled.needs_near {
                 if let Some(m) = re.find(canon) {
                     // The token the match starts in, or whose space it
                     // starts at: the position a phrase hit reports too.
                     let pos = token_at(token_starts, m.start() + 1);
-                    events.push((rule, Role::Match, pos));
+                    events.push(event(pos, m));
                 }
             } else if re.is_match(canon) {
-                events.push((rule, Role::Match, 0));
+                events.push(Event {
+                    rule,
+                    role: Role::Match,
+                    pos: 0,
+                    span: (0, 0),
+                });
             }
         }
 
@@ -696,7 +748,12 @@ impl Classifier {
                     if ok {
                         // Raw matches carry their byte offset: it makes hits
                         // distinct for `max_hits`; raw rules take no `near`.
-                        events.push((rule_no, Role::Match, m.start()));
+                        events.push(Event {
+                            rule: rule_no,
+                            role: Role::Match,
+                            pos: m.start(),
+                            span: (0, 0),
+                        });
                         if rule.categories.contains(&Category::PersonalInfo) {
                             personal_spans.push(m.range());
                         }
@@ -706,30 +763,40 @@ impl Classifier {
         }
 
         // Decide which rules fire.
-        events.sort_unstable_by_key(|e| e.0);
+        events.sort_unstable_by_key(|e| e.rule);
         let mut i = 0;
         while i < events.len() {
-            let rule_no = events[i].0;
+            let rule_no = events[i].rule;
             let mut j = i;
-            while j < events.len() && events[j].0 == rule_no {
+            while j < events.len() && events[j].rule == rule_no {
                 j += 1;
             }
             let group = &events[i..j];
             i = j;
             let rule = &self.rules[rule_no as usize];
-            if group.iter().any(|e| e.1 == Role::Unless) {
-                continue;
-            }
+            // An `unless` phrase cancels the matches it covers (`suicide
+            // prevention` the `suicide` in it), not the rest of the post.
+            let cancelled = |e: &Event| {
+                group
+                    .iter()
+                    .any(|u| u.role == Role::Unless && u.span.0 <= e.span.0 && e.span.1 <= u.span.1)
+            };
             matches.clear();
-            matches.extend(group.iter().filter(|e| e.1 == Role::Match).map(|e| e.2));
+            matches.extend(
+                group
+                    .iter()
+                    .filter(|e| e.role == Role::Match && !cancelled(e))
+                    .map(|e| e.pos),
+            );
             if matches.is_empty() {
                 continue;
             }
             if rule.needs_near {
-                let near_ok = group
-                    .iter()
-                    .filter(|e| e.1 == Role::Near)
-                    .any(|n| matches.iter().any(|&m| m.abs_diff(n.2) <= rule.near_window));
+                let near_ok = group.iter().filter(|e| e.role == Role::Near).any(|n| {
+                    matches
+                        .iter()
+                        .any(|&m| m.abs_diff(n.pos) <= rule.near_window)
+                });
                 if !near_ok {
                     continue;
                 }

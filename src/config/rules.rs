@@ -14,8 +14,8 @@ pub struct RuleFile {
 }
 
 /// One rule. A rule *matches* when any of its patterns is found; it *fires*
-/// when it matches, none of its `unless` phrases is present, and (if `near` is
-/// set) one of the `near` phrases is within `near_window` tokens of the match.
+/// when it has a match that no `unless` phrase covers, and (if `near` is set)
+/// one of the `near` phrases is within `near_window` tokens of such a match.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleDef {
@@ -47,7 +47,9 @@ pub struct RuleDef {
     /// A named check each `raw_regex` match must pass, e.g. `nhs_number`.
     #[serde(default)]
     pub validate: Option<Validator>,
-    /// Phrases that stop the rule from firing when present anywhere in the post.
+    /// Exceptions: a match inside one of these phrases does not count
+    /// (`suicide prevention` cancels the `suicide` in it, but not a
+    /// `suicidal` elsewhere in the post). Not allowed with `raw_regex`.
     #[serde(default)]
     pub unless: Vec<String>,
     #[serde(default)]
