@@ -2,6 +2,7 @@
 //! `.ci/run`): a rule change that makes the classifier worse than this fails.
 //! The floors sit just under what the shipped rules reach today; the issue's
 //! targets are higher (see the README's figures).
+//! `crisis_recall_on_written_posts` uses a set kept in `tests/data/` instead.
 
 use std::path::PathBuf;
 
@@ -10,7 +11,10 @@ fn eval(file: &str) -> Option<serde_json::Value> {
         eprintln!("skipped: SIGNPOST_EVAL_DIR is not set");
         return None;
     };
-    let path = PathBuf::from(dir).join(file);
+    Some(eval_path(&PathBuf::from(dir).join(file)))
+}
+
+fn eval_path(path: &std::path::Path) -> serde_json::Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_signpost"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["eval", path.to_str().expect("utf8"), "--json"])
@@ -21,7 +25,7 @@ fn eval(file: &str) -> Option<serde_json::Value> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Some(serde_json::from_slice(&out.stdout).expect("json"))
+    serde_json::from_slice(&out.stdout).expect("json")
 }
 
 fn at_least(v: &serde_json::Value, category: &str, metric: &str, floor: f64) {
@@ -62,4 +66,15 @@ fn offensive_on_olid() {
         at_least(&v, "offensive", "macro_f1", 0.68);
         at_least(&v, "offensive", "precision", 0.78);
     }
+}
+
+/// `tests/data/crisis_eval.jsonl`: 484 crisis posts and 237 look-alikes
+/// written for issue 2 (no eval set labels crisis). Recall matters most:
+/// the floor sits just under the 0.806 the shipped rules reach.
+#[test]
+fn crisis_recall_on_written_posts() {
+    let v =
+        eval_path(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/crisis_eval.jsonl"));
+    at_least(&v, "crisis", "recall", 0.80);
+    at_least(&v, "crisis", "precision", 0.90);
 }
