@@ -55,7 +55,11 @@ fn classify_writes_one_result_per_line_in_order() {
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["id"], "1");
-    assert_eq!(lines[0]["categories"], serde_json::json!(["threat"]));
+    // A threat at a person is also abuse (intimidation).
+    assert_eq!(
+        lines[0]["categories"],
+        serde_json::json!(["abuse", "threat"])
+    );
     assert_eq!(lines[0]["severity"], "critical");
     assert_eq!(lines[0]["rules"], serde_json::json!(["threat.direct"]));
     assert_eq!(

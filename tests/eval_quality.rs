@@ -2,7 +2,8 @@
 //! `.ci/run`): a rule change that makes the classifier worse than this fails.
 //! The floors sit just under what the shipped rules reach today; the issue's
 //! targets are higher (see the README's figures).
-//! `crisis_recall_on_written_posts` uses a set kept in `tests/data/` instead.
+//! `crisis_recall_on_written_posts` and the `nhs_posts_*` tests use sets kept
+//! in `tests/data/` instead.
 
 use std::path::PathBuf;
 
@@ -77,4 +78,78 @@ fn crisis_recall_on_written_posts() {
         eval_path(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/crisis_eval.jsonl"));
     at_least(&v, "crisis", "recall", 0.80);
     at_least(&v, "crisis", "precision", 0.90);
+}
+
+/// `tests/data/nhs_eval.jsonl`: 850 comments to NHS trusts' accounts,
+/// written in three sets by writers who never saw the rules, every row
+/// labelled in eight categories. Hide categories need precision; crisis and
+/// threats need recall. Floors sit just under what the shipped rules reach.
+#[test]
+fn nhs_posts_written_for_the_trusts() {
+    let v = eval_path(&nhs_eval());
+    at_least(&v, "abuse", "precision", 0.85);
+    at_least(&v, "abuse", "recall", 0.75);
+    at_least(&v, "threat", "precision", 0.90);
+    at_least(&v, "threat", "recall", 0.90);
+    at_least(&v, "hate", "precision", 0.90);
+    at_least(&v, "hate", "recall", 0.80);
+    at_least(&v, "crisis", "recall", 0.90);
+    at_least(&v, "clinical_question", "recall", 0.85);
+    at_least(&v, "complaint", "precision", 0.85);
+}
+
+/// The trusts never remove a post for being negative: no complaint in
+/// `nhs_eval.jsonl` that is labelled free of abuse, threats, hate, swearing
+/// and sexual content may come out in a category that hides it.
+#[test]
+fn nhs_posts_negative_is_not_abusive() {
+    const HIDE: [&str; 5] = ["abuse", "threat", "hate", "profanity", "sexual"];
+    let text = std::fs::read_to_string(nhs_eval()).expect("nhs_eval.jsonl");
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json row"))
+        .filter(|r: &serde_json::Value| {
+            r["labels"]["complaint"] == 1 && HIDE.iter().all(|c| r["labels"][*c] == 0)
+        })
+        .collect();
+    assert!(rows.len() > 200, "{} negative-only complaints", rows.len());
+    let input: String = rows
+        .iter()
+        .map(|r| serde_json::json!({"id": r["id"], "text": r["text"]}).to_string() + "\n")
+        .collect();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_signpost"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("classify")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(input.as_bytes()).expect("write");
+    });
+    let out = child.wait_with_output().expect("output");
+    writer.join().expect("writer");
+    let hidden: Vec<String> = String::from_utf8(out.stdout)
+        .expect("utf8")
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
+        .filter(|o| {
+            o["categories"]
+                .as_array()
+                .expect("categories")
+                .iter()
+                .any(|c| HIDE.contains(&c.as_str().unwrap_or("")))
+        })
+        .map(|o| format!("{} {}", o["id"], o["rules"]))
+        .collect();
+    assert!(
+        hidden.is_empty(),
+        "negative posts flagged for hiding: {hidden:?}"
+    );
+}
+
+fn nhs_eval() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/nhs_eval.jsonl")
 }

@@ -222,6 +222,19 @@ pub struct Classifier {
     repetition: RepetitionConfig,
 }
 
+/// Categories whose words people disguise with masks (`f*ck`, `n****r`,
+/// `k*ll`); a masked token resolves only to one of their words.
+const MASKED: [Category; 8] = [
+    Category::Abuse,
+    Category::Threat,
+    Category::Hate,
+    Category::Profanity,
+    Category::Sexual,
+    Category::Crisis,
+    Category::Extremism,
+    Category::Illegal,
+];
+
 /// A phrase pattern normalised into key form: ` tok tok ` (exact) or
 /// ` tok tok` (prefix, from a trailing `*`).
 fn phrase_key(phrase: &str) -> Option<(String, bool)> {
@@ -249,7 +262,7 @@ impl Classifier {
         let mut keys: HashMap<String, usize> = HashMap::new();
         let mut phrase_list: Vec<String> = Vec::new();
         let mut phrase_uses: Vec<(bool, Vec<Use>)> = Vec::new();
-        let mut lexicon_words: Vec<String> = Vec::new();
+        let mut lexicon_words: Vec<(String, bool)> = Vec::new();
         let mut norm_patterns = Vec::new();
         let mut norm_rules = Vec::new();
         let mut raw_patterns = Vec::new();
@@ -258,6 +271,11 @@ impl Classifier {
         for (idx, loaded) in config.rules.iter().enumerate() {
             let d = &loaded.def;
             let rule_no = idx as u32;
+            // Whether people mask this rule's words to get past a filter
+            // (`f*ck`, `c**t`): only such words resolve masked tokens.
+            let maskable = std::iter::once(&d.category)
+                .chain(&d.also)
+                .any(|c| MASKED.contains(c));
             let mut add =
                 |phrase: &str, role: Role, loaded: &LoadedRule| -> Result<(), ConfigError> {
                     if phrase.len() > limits.max_pattern_len {
@@ -282,11 +300,12 @@ impl Classifier {
                     }
                     if role == Role::Match && key.trim().split(' ').count() == 1 {
                         let word = key.trim();
-                        lexicon_words.push(if prefix {
+                        let word = if prefix {
                             format!("{word}*")
                         } else {
                             word.to_string()
-                        });
+                        };
+                        lexicon_words.push((word, maskable));
                     }
                     let id = *keys.entry(key.clone()).or_insert_with(|| {
                         phrase_list.push(key);
@@ -488,7 +507,7 @@ impl Classifier {
             default_actions.insert(*cat, s.actions.clone());
         }
 
-        let lexicon = Lexicon::new(lexicon_words);
+        let lexicon = Lexicon::with_maskable(lexicon_words);
         let phrase_near = phrase_uses
             .iter()
             .map(|(_, uses)| {

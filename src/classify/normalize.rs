@@ -35,16 +35,30 @@ pub struct Lexicon {
 }
 
 impl Lexicon {
-    /// A lexicon of whole words and of stems (words ending in `*`).
+    /// A lexicon of whole words and of stems (words ending in `*`), every
+    /// one of which a masked token (`f*ck`) may resolve to.
     pub fn new<I: IntoIterator<Item = String>>(words: I) -> Self {
+        Self::with_maskable(words.into_iter().map(|w| (w, true)))
+    }
+
+    /// A lexicon of words and whether each is one people mask to get past
+    /// a filter (swearing, slurs, threats). Only those resolve masked
+    /// tokens: `f***ing` is `fucking`, never `failing`. All of them resolve
+    /// spelled-out and stretched words.
+    pub fn with_maskable<I: IntoIterator<Item = (String, bool)>>(words: I) -> Self {
         let mut lex = Lexicon::default();
-        for w in words {
+        let mut maskable_words = HashSet::default();
+        for (w, maskable) in words {
             if let Some(stem) = w.strip_suffix('*') {
-                if stem.len() >= 3
-                    && stem.chars().all(char::is_alphanumeric)
-                    && lex.stem_set.insert(stem.to_string())
-                {
-                    lex.stems.push((stem.to_string(), stem.chars().count()));
+                if stem.len() >= 3 && stem.chars().all(char::is_alphanumeric) {
+                    let new = lex.stem_set.insert(stem.to_string());
+                    let counted = lex.stems.iter().any(|(s, _)| s == stem);
+                    if maskable && !counted {
+                        lex.stems.push((stem.to_string(), stem.chars().count()));
+                    }
+                    if !new {
+                        continue;
+                    }
                     let (lo, hi) = lex.stem_bytes;
                     lex.stem_bytes = (
                         if lo == 0 {
@@ -60,7 +74,8 @@ impl Lexicon {
             if w.is_empty() || w.contains(' ') || !w.chars().all(char::is_alphanumeric) {
                 continue;
             }
-            if lex.words.insert(w.clone()) {
+            lex.words.insert(w.clone());
+            if maskable && maskable_words.insert(w.clone()) {
                 let n = w.chars().count();
                 if lex.by_len.len() <= n {
                     lex.by_len.resize(n + 1, Vec::new());
@@ -750,6 +765,26 @@ mod tests {
 
     fn n(s: &str) -> String {
         normalize(s, &lex()).text
+    }
+
+    /// A clinical word (`failing`) in the lexicon made `f***ing` ambiguous,
+    /// so it stayed masked and the swearing went unseen. Only words people
+    /// mask resolve masks; every word still resolves stretching.
+    #[test]
+    fn issue2_masks_resolve_only_to_maskable_words() {
+        let lexicon = Lexicon::with_maskable([
+            ("fuck*".to_string(), true),
+            ("failing".to_string(), false),
+            ("fasting".to_string(), false),
+        ]);
+        let n = |s: &str| normalize(s, &lexicon).text;
+        assert_eq!(n("f***ing moron"), " fucking moron ");
+        assert_eq!(n("f**k"), " fuck ");
+        assert_eq!(n("faaailing"), " failing ");
+        assert_eq!(n("f a i l i n g"), " failing ");
+        // With both maskable the mask is ambiguous: it resolves to neither.
+        let both = Lexicon::new(["fucking".to_string(), "failing".to_string()]);
+        assert_eq!(normalize("f***ing", &both).text, " fing ");
     }
 
     #[test]
