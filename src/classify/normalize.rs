@@ -703,6 +703,18 @@ fn ascii_long_run(b: &[u8]) -> bool {
         .any(|w| w[0] == w[1] && w[1] == w[2] && w[0].is_ascii_alphabetic())
 }
 
+/// Whether a token has the same letter twice in a row.
+fn has_double_letter(tok: &str) -> bool {
+    let mut last = '\0';
+    for c in tok.chars() {
+        if c == last && c.is_alphabetic() {
+            return true;
+        }
+        last = c;
+    }
+    false
+}
+
 /// Limit runs of the same letter to `max`.
 fn cap_runs(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len());
@@ -729,6 +741,11 @@ impl Lexicon {
     fn resolve_stretched(&self, tok: &str) -> Option<String> {
         if self.knows(tok) {
             return Some(tok.to_string());
+        }
+        // Capping runs changes only a token with a letter twice in a row:
+        // most tokens here (`10am`, `4th`) have none, and need no copies.
+        if !has_double_letter(tok) {
+            return None;
         }
         let two = cap_runs(tok, 2);
         if self.knows(&two) {
