@@ -325,6 +325,25 @@ fn unless_with_raw_regex_is_rejected() {
 }
 
 #[test]
+fn reported_speech_never_drops_crisis() {
+    let (_tmp, dir) = config_copy();
+    let path = dir.join("classifier.toml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let text = text.replace(
+        "categories = [\"abuse\", \"threat\", \"hate\", \"sexual\"]",
+        "categories = [\"abuse\", \"crisis\"]",
+    );
+    assert!(text.contains("\"crisis\"]"), "the shipped list changed");
+    std::fs::write(&path, text).expect("write");
+    let err = check_fails(&dir);
+    assert!(err.contains("classifier.toml"), "{err}");
+    assert!(
+        err.contains("reported_speech.categories lists `crisis`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn issue2_bad_regex_names_file_rule_and_error() {
     let (_tmp, dir) = config_copy();
     std::fs::write(

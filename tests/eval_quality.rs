@@ -87,11 +87,11 @@ fn crisis_recall_on_written_posts() {
 #[test]
 fn nhs_posts_written_for_the_trusts() {
     let v = eval_path(&nhs_eval());
-    at_least(&v, "abuse", "precision", 0.85);
+    at_least(&v, "abuse", "precision", 0.90);
     at_least(&v, "abuse", "recall", 0.75);
-    at_least(&v, "threat", "precision", 0.90);
+    at_least(&v, "threat", "precision", 0.95);
     at_least(&v, "threat", "recall", 0.90);
-    at_least(&v, "hate", "precision", 0.90);
+    at_least(&v, "hate", "precision", 0.95);
     at_least(&v, "hate", "recall", 0.80);
     at_least(&v, "crisis", "recall", 0.90);
     at_least(&v, "clinical_question", "recall", 0.85);

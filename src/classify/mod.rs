@@ -28,6 +28,7 @@ mod gate;
 mod normalize;
 mod phrases;
 pub mod pii;
+pub mod quotes;
 pub mod repeat;
 
 pub use normalize::{normalize, Lexicon, Normalized};
@@ -220,6 +221,11 @@ pub struct Classifier {
     default_actions: HashMap<Category, Vec<Action>>,
     orgs: HashMap<String, OrgEntry>,
     repetition: RepetitionConfig,
+    /// Categories dropped when they fire only on quoted speech.
+    reported_categories: Vec<Category>,
+    /// Verbs of saying, in key form (` called `), one of which must be
+    /// outside the quotes.
+    reported_cues: Vec<String>,
 }
 
 /// Categories whose words people disguise with masks (`f*ck`, `n****r`,
@@ -508,6 +514,27 @@ impl Classifier {
         }
 
         let lexicon = Lexicon::with_maskable(lexicon_words);
+        let reported = &config.classifier.reported_speech;
+        if reported.categories.contains(&Category::Crisis) {
+            return Err(ConfigError::new(
+                config.dir.join("classifier.toml"),
+                "reported_speech.categories lists `crisis`: a quoted \"I want to die\" is still \
+                 a crisis, so it can never be dropped; remove it",
+            ));
+        }
+        let mut reported_cues = Vec::new();
+        for cue in &reported.cues {
+            let Some((key, false)) = phrase_key(cue) else {
+                return Err(ConfigError::new(
+                    config.dir.join("classifier.toml"),
+                    format!(
+                        "reported_speech.cues: `{cue}` must be words (no trailing `*`) \
+                         that survive normalisation"
+                    ),
+                ));
+            };
+            reported_cues.push(key);
+        }
         let phrase_near = phrase_uses
             .iter()
             .map(|(_, uses)| {
@@ -539,6 +566,8 @@ impl Classifier {
             default_actions,
             orgs,
             repetition: config.classifier.repetition.clone(),
+            reported_categories: reported.categories.clone(),
+            reported_cues,
         })
     }
 
@@ -611,10 +640,89 @@ impl Classifier {
     /// Classify one post.
     pub fn classify(&self, input: &Input<'_>) -> Classification {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => self.classify_with(input, &mut scratch),
+            Ok(mut scratch) => self.classify_reported(input, &mut scratch),
             // Re-entered on this thread (it never is today): use fresh memory.
-            Err(_) => self.classify_with(input, &mut Scratch::default()),
+            Err(_) => self.classify_reported(input, &mut Scratch::default()),
         })
+    }
+
+    /// [`Self::classify_with`], then drop the `reported_speech` categories
+    /// that fire only inside quotation marks when the rest of the post has a
+    /// verb of saying: "a man called the receptionist a 'stupid cow'"
+    /// reports abuse, it does not make it. Posts with no quotation, or with
+    /// none of those categories, are classified once.
+    fn classify_reported(&self, input: &Input<'_>, scratch: &mut Scratch) -> Classification {
+        let full = self.classify_with(input, scratch);
+        if !full
+            .categories
+            .iter()
+            .any(|c| self.reported_categories.contains(c))
+        {
+            return full;
+        }
+        let Some(rest) = quotes::unquoted(input.text) else {
+            return full;
+        };
+        let canon = self.normalize(&rest).text;
+        if !self.reported_cues.iter().any(|cue| reports(&canon, cue)) {
+            return full;
+        }
+        let outside = self.classify_with(
+            &Input {
+                text: &rest,
+                ..*input
+            },
+            scratch,
+        );
+        let dropped: Vec<Category> = full
+            .categories
+            .iter()
+            .copied()
+            .filter(|c| self.reported_categories.contains(c) && !outside.has(*c))
+            .collect();
+        if dropped.is_empty() {
+            return full;
+        }
+        let mut out = full;
+        out.categories.retain(|c| !dropped.contains(c));
+        let mut severity = Severity::None;
+        out.rules
+            .retain(|id| match self.rules.iter().find(|r| r.id == *id) {
+                Some(rule) => {
+                    let keep = rule.categories.iter().any(|c| out.categories.contains(c));
+                    if keep {
+                        severity = severity.max(rule.severity);
+                    }
+                    keep
+                }
+                // `staff_named.org_staff_list` and `spam.repetition`.
+                None => {
+                    severity = severity.max(Severity::Medium);
+                    true
+                }
+            });
+        out.severity = severity;
+        let org = input.org.and_then(|o| self.orgs.get(o));
+        out.suggested_actions = self.actions(org, &out.categories);
+        out
+    }
+
+    /// Suggested actions: the org's mapping, or the defaults without one.
+    fn actions(&self, org: Option<&OrgEntry>, categories: &[Category]) -> Vec<Action> {
+        match org {
+            Some(entry) => entry.config.actions_for(categories),
+            None => {
+                let mut a: Vec<Action> = categories
+                    .iter()
+                    .filter_map(|c| self.default_actions.get(c))
+                    .flatten()
+                    .copied()
+                    .collect();
+                a.sort();
+                a.dedup();
+                a
+            }
+        }
     }
 
     fn classify_with(&self, input: &Input<'_>, scratch: &mut Scratch) -> Classification {
@@ -886,23 +994,21 @@ impl Classifier {
         if out.categories.contains(&Category::PersonalInfo) {
             out.personal_spans = std::mem::take(personal_spans);
         }
-        out.suggested_actions = match org_entry {
-            Some(entry) => entry.config.actions_for(&out.categories),
-            None => {
-                let mut a: Vec<Action> = out
-                    .categories
-                    .iter()
-                    .filter_map(|c| self.default_actions.get(c))
-                    .flatten()
-                    .copied()
-                    .collect();
-                a.sort();
-                a.dedup();
-                a
-            }
-        };
+        out.suggested_actions = self.actions(org_entry, &out.categories);
         out
     }
+}
+
+/// Whether `cue` (key form, ` called `) is in `canon` said of someone
+/// else: "I told her 'you useless cow'" is the poster's own abuse.
+fn reports(canon: &str, cue: &str) -> bool {
+    canon.match_indices(cue).any(|(at, _)| {
+        let before = canon[..at].rsplit(' ').next().unwrap_or("");
+        !matches!(
+            before,
+            "i" | "we" | "ive" | "i've" | "id" | "i'd" | "ill" | "i'll" | "im" | "i'm"
+        )
+    })
 }
 
 /// Ways a staff member's name is written: "Jane Smith", "Nurse Smith", "Dr Smith".

@@ -112,6 +112,23 @@ pub struct ClassifierConfig {
     pub repetition: RepetitionConfig,
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub reported_speech: ReportedSpeechConfig,
+}
+
+/// Abuse quoted to report or condemn it ("a man called the receptionist
+/// a 'stupid cow'"): a category in `categories` that fires only on text
+/// inside quotation marks is dropped when the rest of the post has one of
+/// the `cues` (a verb of saying). Crisis is never in `categories`: a quoted
+/// "I want to die" is still a crisis.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReportedSpeechConfig {
+    #[serde(default)]
+    pub categories: Vec<Category>,
+    /// Phrases, matched as whole words after normalisation.
+    #[serde(default)]
+    pub cues: Vec<String>,
 }
 
 /// Per-category settings that apply to every org.
