@@ -80,21 +80,21 @@ fn crisis_recall_on_written_posts() {
     at_least(&v, "crisis", "precision", 0.90);
 }
 
-/// `tests/data/nhs_eval.jsonl`: 850 comments to NHS trusts' accounts,
-/// written in three sets by writers who never saw the rules, every row
+/// `tests/data/nhs_eval.jsonl`: 1,150 comments to NHS trusts' accounts,
+/// written in four sets by writers who never saw the rules, every row
 /// labelled in eight categories. Hide categories need precision; crisis and
 /// threats need recall. Floors sit just under what the shipped rules reach.
 #[test]
 fn nhs_posts_written_for_the_trusts() {
     let v = eval_path(&nhs_eval());
     at_least(&v, "abuse", "precision", 0.90);
-    at_least(&v, "abuse", "recall", 0.75);
+    at_least(&v, "abuse", "recall", 0.72);
     at_least(&v, "threat", "precision", 0.95);
     at_least(&v, "threat", "recall", 0.90);
     at_least(&v, "hate", "precision", 0.95);
-    at_least(&v, "hate", "recall", 0.80);
+    at_least(&v, "hate", "recall", 0.77);
     at_least(&v, "crisis", "recall", 0.90);
-    at_least(&v, "clinical_question", "recall", 0.85);
+    at_least(&v, "clinical_question", "recall", 0.80);
     at_least(&v, "complaint", "precision", 0.85);
 }
 
@@ -112,7 +112,7 @@ fn nhs_posts_negative_is_not_abusive() {
             r["labels"]["complaint"] == 1 && HIDE.iter().all(|c| r["labels"][*c] == 0)
         })
         .collect();
-    assert!(rows.len() > 200, "{} negative-only complaints", rows.len());
+    assert!(rows.len() > 300, "{} negative-only complaints", rows.len());
     let input: String = rows
         .iter()
         .map(|r| serde_json::json!({"id": r["id"], "text": r["text"]}).to_string() + "\n")
