@@ -59,6 +59,8 @@ struct Scratch {
     scores: Vec<(Category, f32, Severity)>,
     fired: Vec<u32>,
     personal_spans: Vec<Range<usize>>,
+    /// Whether the post has a `reported_speech` cue said of someone else.
+    cue: bool,
 }
 
 thread_local! {
@@ -144,6 +146,8 @@ enum Role {
     /// A literal that starts every match of a `regex` pattern; `Use::rule`
     /// is the pattern's index in `norm_regexes`.
     Gate,
+    /// A verb of saying from `reported_speech.cues` (`Use::rule` unused).
+    Cue,
 }
 
 /// One hit of a pattern of a rule in a post.
@@ -221,11 +225,9 @@ pub struct Classifier {
     default_actions: HashMap<Category, Vec<Action>>,
     orgs: HashMap<String, OrgEntry>,
     repetition: RepetitionConfig,
-    /// Categories dropped when they fire only on quoted speech.
+    /// Categories dropped when they fire only on quoted speech (with a
+    /// verb of saying, a `Role::Cue` phrase, outside the quotes).
     reported_categories: Vec<Category>,
-    /// Verbs of saying, in key form (` called `), one of which must be
-    /// outside the quotes.
-    reported_cues: Vec<String>,
 }
 
 /// Categories whose words people disguise with masks (`f*ck`, `n****r`,
@@ -469,6 +471,36 @@ impl Classifier {
         // running on every post. Rule phrases that normalise away are
         // rejected above and staff names by the org check, so every other
         // key has the canonical form.
+        // Verbs of saying for `reported_speech` ride in the trie too.
+        let reported = &config.classifier.reported_speech;
+        if reported.categories.contains(&Category::Crisis) {
+            return Err(ConfigError::new(
+                config.dir.join("classifier.toml"),
+                "reported_speech.categories lists `crisis`: a quoted \"I want to die\" is still \
+                 a crisis, so it can never be dropped; remove it",
+            ));
+        }
+        for cue in &reported.cues {
+            let Some((key, false)) = phrase_key(cue) else {
+                return Err(ConfigError::new(
+                    config.dir.join("classifier.toml"),
+                    format!(
+                        "reported_speech.cues: `{cue}` must be words (no trailing `*`) \
+                         that survive normalisation"
+                    ),
+                ));
+            };
+            let pid = *keys.entry(key.clone()).or_insert_with(|| {
+                phrase_list.push(key);
+                phrase_uses.push((false, Vec::new()));
+                phrase_list.len() - 1
+            });
+            phrase_uses[pid].1.push(Use {
+                rule: 0,
+                role: Role::Cue,
+            });
+        }
+
         let (phrases, supported) = phrases::PhraseMatcher::new(&phrase_list);
         for (i, pid) in gate_keys {
             if !supported[pid] {
@@ -514,27 +546,7 @@ impl Classifier {
         }
 
         let lexicon = Lexicon::with_maskable(lexicon_words);
-        let reported = &config.classifier.reported_speech;
-        if reported.categories.contains(&Category::Crisis) {
-            return Err(ConfigError::new(
-                config.dir.join("classifier.toml"),
-                "reported_speech.categories lists `crisis`: a quoted \"I want to die\" is still \
-                 a crisis, so it can never be dropped; remove it",
-            ));
-        }
-        let mut reported_cues = Vec::new();
-        for cue in &reported.cues {
-            let Some((key, false)) = phrase_key(cue) else {
-                return Err(ConfigError::new(
-                    config.dir.join("classifier.toml"),
-                    format!(
-                        "reported_speech.cues: `{cue}` must be words (no trailing `*`) \
-                         that survive normalisation"
-                    ),
-                ));
-            };
-            reported_cues.push(key);
-        }
+
         let phrase_near = phrase_uses
             .iter()
             .map(|(_, uses)| {
@@ -567,7 +579,6 @@ impl Classifier {
             orgs,
             repetition: config.classifier.repetition.clone(),
             reported_categories: reported.categories.clone(),
-            reported_cues,
         })
     }
 
@@ -603,7 +614,7 @@ impl Classifier {
             let (_, uses) = &self.phrase_uses[m.pattern as usize];
             for u in uses {
                 let who = match u.role {
-                    Role::Gate => continue,
+                    Role::Gate | Role::Cue => continue,
                     Role::Staff | Role::Praise => self
                         .orgs
                         .iter()
@@ -660,13 +671,14 @@ impl Classifier {
         {
             return full;
         }
+        // A cue outside the quotes is in the whole post too: most posts
+        // stop here, on what the phrase lookup already saw.
+        if !scratch.cue {
+            return full;
+        }
         let Some(rest) = quotes::unquoted(input.text) else {
             return full;
         };
-        let canon = self.normalize(&rest).text;
-        if !self.reported_cues.iter().any(|cue| reports(&canon, cue)) {
-            return full;
-        }
         let outside = self.classify_with(
             &Input {
                 text: &rest,
@@ -674,6 +686,9 @@ impl Classifier {
             },
             scratch,
         );
+        if !scratch.cue {
+            return full;
+        }
         let dropped: Vec<Category> = full
             .categories
             .iter()
@@ -736,6 +751,7 @@ impl Classifier {
             scores,
             fired,
             personal_spans,
+            cue,
         } = scratch;
         normalize_into(input.text, &self.lexicon, buf, norm);
         let norm = &*norm;
@@ -762,7 +778,7 @@ impl Classifier {
 
         let org_entry = input.org.and_then(|o| self.orgs.get(o));
         let org_index = org_entry.map(|e| e.index);
-        let (mut staff_hit, mut praise_hit) = (false, false);
+        let (mut staff_hit, mut praise_hit, mut cue_hit) = (false, false, false);
         let mut norm_gate = self.norm_always;
         self.phrases.find(canon, phrase, |m| {
             let (prefix, uses) = &self.phrase_uses[m.pattern as usize];
@@ -789,6 +805,10 @@ impl Classifier {
                         norm_gate |= 1 << u.rule;
                         continue;
                     }
+                    Role::Cue => {
+                        cue_hit |= !said_by_poster(canon, m.start);
+                        continue;
+                    }
                     _ => {}
                 }
                 if u.role == Role::Match {
@@ -806,6 +826,8 @@ impl Classifier {
                 });
             }
         });
+
+        *cue = cue_hit;
 
         for (i, re) in self.norm_regexes.iter().enumerate() {
             if i < gate::MAX_GATED && norm_gate & (1 << i) == 0 {
@@ -999,16 +1021,15 @@ impl Classifier {
     }
 }
 
-/// Whether `cue` (key form, ` called `) is in `canon` said of someone
-/// else: "I told her 'you useless cow'" is the poster's own abuse.
-fn reports(canon: &str, cue: &str) -> bool {
-    canon.match_indices(cue).any(|(at, _)| {
-        let before = canon[..at].rsplit(' ').next().unwrap_or("");
-        !matches!(
-            before,
-            "i" | "we" | "ive" | "i've" | "id" | "i'd" | "ill" | "i'll" | "im" | "i'm"
-        )
-    })
+/// Whether the phrase whose space is at `at` in `canon` follows the
+/// poster themselves: "I told her 'you useless cow'" is the poster's own
+/// abuse, not a report of someone else's.
+fn said_by_poster(canon: &str, at: usize) -> bool {
+    let before = canon[..at].rsplit(' ').next().unwrap_or("");
+    matches!(
+        before,
+        "i" | "we" | "ive" | "i've" | "id" | "i'd" | "ill" | "i'll" | "im" | "i'm"
+    )
 }
 
 /// Ways a staff member's name is written: "Jane Smith", "Nurse Smith", "Dr Smith".
