@@ -58,6 +58,8 @@ struct Scratch {
     matches: Vec<usize>,
     scores: Vec<(Category, f32, Severity)>,
     fired: Vec<u32>,
+    /// A bit per rule: whether the post has a match of it.
+    matched: Vec<u64>,
     personal_spans: Vec<Range<usize>>,
     /// Whether the post has a `reported_speech` cue said of someone else.
     cue: bool,
@@ -750,6 +752,7 @@ impl Classifier {
             matches,
             scores,
             fired,
+            matched,
             personal_spans,
             cue,
         } = scratch;
@@ -911,7 +914,14 @@ impl Classifier {
             }
         }
 
-        // Decide which rules fire.
+        // Decide which rules fire. Most events are `near` targets ("you",
+        // "he is") of rules with no match in the post: drop them first.
+        matched.clear();
+        matched.resize(self.rules.len().div_ceil(64), 0);
+        for e in events.iter().filter(|e| e.role == Role::Match) {
+            matched[e.rule as usize / 64] |= 1 << (e.rule % 64);
+        }
+        events.retain(|e| matched[e.rule as usize / 64] & (1 << (e.rule % 64)) != 0);
         events.sort_unstable_by_key(|e| e.rule);
         let mut i = 0;
         while i < events.len() {
