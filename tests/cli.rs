@@ -175,9 +175,38 @@ fn check_summarises_the_shipped_config() {
         "imperial",
         "nsft",
         "Monday to Friday, 9am to 5:30pm",
+        "over normalised text, 0 of them run on every post",
     ] {
         assert!(text.contains(want), "missing {want} in:\n{text}");
     }
+    assert!(!text.contains("warning:"), "{text}");
+}
+
+/// Regexes past the first 64 cannot be gated and would run on every post
+/// unnoticed; `check` says so.
+#[test]
+fn check_warns_about_regexes_the_gates_cannot_track() {
+    let (_tmp, dir) = config_copy();
+    let patterns: Vec<String> = (0..10).map(|i| format!("\" zorp{i} \"")).collect();
+    std::fs::write(
+        dir.join("rules/zz_many.toml"),
+        format!(
+            "[[rule]]\nid = \"test.many\"\ncategory = \"spam\"\nregex = [{}]\n",
+            patterns.join(", ")
+        ),
+    )
+    .expect("write");
+    // The copy has no replies directory beside it, so `check` goes on to
+    // fail there; the regex summary comes first.
+    let out = bin()
+        .args(["--config", dir.to_str().expect("utf8"), "check"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("warning: only the first 64 regexes are gated"),
+        "{text}"
+    );
 }
 
 /// A copy of the shipped config that a test can break.

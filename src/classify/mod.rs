@@ -31,6 +31,7 @@ pub mod pii;
 pub mod quotes;
 pub mod repeat;
 
+pub use gate::MAX_GATED;
 pub use normalize::{normalize, Lexicon, Normalized};
 use normalize::{normalize_into, NormBuf};
 pub use repeat::RecentPost;
@@ -592,6 +593,16 @@ impl Classifier {
     /// Number of distinct phrases in the trie.
     pub fn phrase_count(&self) -> usize {
         self.phrase_total
+    }
+
+    /// `regex` patterns: how many there are, and how many of them run on
+    /// every post, either because no literal starts all their matches or
+    /// because they come after the first [`gate::MAX_GATED`], which the
+    /// gates cannot track. `signpost check` reports both.
+    pub fn regex_gating(&self) -> (usize, usize) {
+        let total = self.norm_regexes.len();
+        let beyond = total.saturating_sub(gate::MAX_GATED);
+        (total, self.norm_always.count_ones() as usize + beyond)
     }
 
     /// Normalise text the way rules see it.

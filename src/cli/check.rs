@@ -20,6 +20,19 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
         classifier.phrase_count(),
         config.wordlists.len()
     );
+    let (regexes, always) = classifier.regex_gating();
+    println!(
+        "regexes: {regexes} over normalised text, {always} of them run on every post \
+         (the rest only when the phrase lookup sees their literals)"
+    );
+    if regexes > crate::classify::MAX_GATED {
+        println!(
+            "warning: only the first {} regexes are gated; move patterns to `words` or \
+             merge them so fewer than {} remain",
+            crate::classify::MAX_GATED,
+            crate::classify::MAX_GATED + 1
+        );
+    }
     println!("categories:");
     for c in Category::ALL {
         let n = config
