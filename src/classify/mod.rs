@@ -31,7 +31,6 @@ pub mod pii;
 pub mod quotes;
 pub mod repeat;
 
-pub use gate::MAX_GATED;
 pub use normalize::{normalize, Lexicon, Normalized};
 use normalize::{normalize_into, NormBuf};
 pub use repeat::RecentPost;
@@ -217,9 +216,9 @@ pub struct Classifier {
     norm_set: RegexSet,
     norm_rules: Vec<u32>,
     norm_regexes: Vec<Regex>,
-    /// `regex` patterns (of the first [`gate::MAX_GATED`]) that run on every
+    /// `regex` patterns (of the first [`MAX_GATED`]) that run on every
     /// post because no literal starts all their matches.
-    norm_always: u64,
+    norm_always: u128,
     raw_set: RegexSet,
     raw_rules: Vec<u32>,
     raw_regexes: Vec<Regex>,
@@ -232,6 +231,10 @@ pub struct Classifier {
     /// verb of saying, a `Role::Cue` phrase, outside the quotes).
     reported_categories: Vec<Category>,
 }
+
+/// Most `regex` patterns the phrase-literal gates track (a bit each in a
+/// `u128`); any beyond always run, and `signpost check` warns of them.
+pub const MAX_GATED: usize = 128;
 
 /// Categories whose words people disguise with masks (`f*ck`, `n****r`,
 /// `k*ll`); a masked token resolves only to one of their words.
@@ -448,9 +451,9 @@ impl Classifier {
         // Literals that start every match of a `regex` pattern join the
         // trie too: a pattern runs only on posts where one was seen.
         let phrase_total = phrase_uses.len();
-        let mut norm_always = 0u64;
+        let mut norm_always = 0u128;
         let mut gate_keys: Vec<(usize, usize)> = Vec::new();
-        for (i, p) in norm_patterns.iter().enumerate().take(gate::MAX_GATED) {
+        for (i, p) in norm_patterns.iter().enumerate().take(MAX_GATED) {
             let Some(literals) = gate::required_literals(p, 3) else {
                 norm_always |= 1 << i;
                 continue;
@@ -597,11 +600,11 @@ impl Classifier {
 
     /// `regex` patterns: how many there are, and how many of them run on
     /// every post, either because no literal starts all their matches or
-    /// because they come after the first [`gate::MAX_GATED`], which the
+    /// because they come after the first [`MAX_GATED`], which the
     /// gates cannot track. `signpost check` reports both.
     pub fn regex_gating(&self) -> (usize, usize) {
         let total = self.norm_regexes.len();
-        let beyond = total.saturating_sub(gate::MAX_GATED);
+        let beyond = total.saturating_sub(MAX_GATED);
         (total, self.norm_always.count_ones() as usize + beyond)
     }
 
@@ -843,10 +846,15 @@ impl Classifier {
 
         *cue = cue_hit;
 
-        for (i, re) in self.norm_regexes.iter().enumerate() {
-            if i < gate::MAX_GATED && norm_gate & (1 << i) == 0 {
-                continue;
-            }
+        // The regexes the gates let through, in order (a few per post),
+        // then any past the first `MAX_GATED`.
+        let let_through = std::iter::successors(Some(norm_gate), |g| Some(g & g.wrapping_sub(1)))
+            .take_while(|g| *g != 0)
+            .map(|g| g.trailing_zeros() as usize)
+            .filter(|&i| i < self.norm_regexes.len())
+            .chain(MAX_GATED..self.norm_regexes.len());
+        for i in let_through {
+            let re = &self.norm_regexes[i];
             let rule = self.norm_rules[i];
             let compiled = &self.rules[rule as usize];
             let event = |pos, m: regex::Match<'_>| Event {
@@ -1191,10 +1199,7 @@ mod tests {
                 });
             for i in c.norm_set.matches(&canon).iter() {
                 seen += 1;
-                assert!(
-                    i >= gate::MAX_GATED || gate & (1 << i) != 0,
-                    "regex {i} on {t:?}"
-                );
+                assert!(i >= MAX_GATED || gate & (1 << i) != 0, "regex {i} on {t:?}");
             }
             let raw = c.raw_gate.candidates(t);
             for i in c.raw_set.matches(t).iter() {
