@@ -5,7 +5,9 @@
 //! `crisis_recall_on_written_posts` and the `nhs_posts_*` tests use sets kept
 //! in `tests/data/` instead.
 
-use std::path::PathBuf;
+use signpost::classify::{Classifier, Input};
+use signpost::config::Config;
+use std::path::{Path, PathBuf};
 
 fn eval(file: &str) -> Option<serde_json::Value> {
     let Ok(dir) = std::env::var("SIGNPOST_EVAL_DIR") else {
@@ -113,36 +115,18 @@ fn nhs_posts_negative_is_not_abusive() {
         })
         .collect();
     assert!(rows.len() > 300, "{} negative-only complaints", rows.len());
-    let input: String = rows
+    let config = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"))
+        .expect("shipped config");
+    let classifier = Classifier::new(&config).expect("rules");
+    let hidden: Vec<String> = rows
         .iter()
-        .map(|r| serde_json::json!({"id": r["id"], "text": r["text"]}).to_string() + "\n")
-        .collect();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_signpost"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("classify")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("runs");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || {
-        use std::io::Write;
-        stdin.write_all(input.as_bytes()).expect("write");
-    });
-    let out = child.wait_with_output().expect("output");
-    writer.join().expect("writer");
-    let hidden: Vec<String> = String::from_utf8(out.stdout)
-        .expect("utf8")
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
-        .filter(|o| {
-            o["categories"]
-                .as_array()
-                .expect("categories")
+        .filter_map(|r| {
+            let c = classifier.classify(&Input::text(r["text"].as_str().expect("text")));
+            c.categories
                 .iter()
-                .any(|c| HIDE.contains(&c.as_str().unwrap_or("")))
+                .any(|cat| HIDE.contains(&cat.as_str()))
+                .then(|| format!("{} {:?}", r["id"], c.rules))
         })
-        .map(|o| format!("{} {}", o["id"], o["rules"]))
         .collect();
     assert!(
         hidden.is_empty(),

@@ -249,6 +249,25 @@ const MASKED: [Category; 8] = [
     Category::Illegal,
 ];
 
+/// The id of phrase `key` in the trie's key list, added with `prefix` if
+/// new, after recording that `u` uses it.
+fn use_key(
+    ids: &mut HashMap<String, usize>,
+    keys: &mut Vec<String>,
+    uses: &mut Vec<(bool, Vec<Use>)>,
+    key: String,
+    prefix: bool,
+    u: Use,
+) -> usize {
+    let id = *ids.entry(key.clone()).or_insert_with(|| {
+        keys.push(key);
+        uses.push((prefix, Vec::new()));
+        keys.len() - 1
+    });
+    uses[id].1.push(u);
+    id
+}
+
 /// A phrase pattern normalised into key form: ` tok tok ` (exact) or
 /// ` tok tok` (prefix, from a trailing `*`).
 fn phrase_key(phrase: &str) -> Option<(String, bool)> {
@@ -321,15 +340,18 @@ impl Classifier {
                         };
                         lexicon_words.push((word, maskable));
                     }
-                    let id = *keys.entry(key.clone()).or_insert_with(|| {
-                        phrase_list.push(key);
-                        phrase_uses.push((prefix, Vec::new()));
-                        phrase_list.len() - 1
-                    });
-                    phrase_uses[id].1.push(Use {
+                    let u = Use {
                         rule: rule_no,
                         role,
-                    });
+                    };
+                    use_key(
+                        &mut keys,
+                        &mut phrase_list,
+                        &mut phrase_uses,
+                        key,
+                        prefix,
+                        u,
+                    );
                     Ok(())
                 };
             for w in &d.words {
@@ -432,12 +454,8 @@ impl Classifier {
                 .map(|k| (k, Role::Staff))
                 .chain(praise.map(|k| (k, Role::Praise)))
             {
-                let pid = *keys.entry(key.clone()).or_insert_with(|| {
-                    phrase_list.push(key);
-                    phrase_uses.push((false, Vec::new()));
-                    phrase_list.len() - 1
-                });
-                phrase_uses[pid].1.push(Use { rule: index, role });
+                let u = Use { rule: index, role };
+                use_key(&mut keys, &mut phrase_list, &mut phrase_uses, key, false, u);
             }
             orgs.insert(
                 id.clone(),
@@ -459,24 +477,15 @@ impl Classifier {
                 continue;
             };
             for key in literals {
-                let pid = *keys.entry(key.clone()).or_insert_with(|| {
-                    phrase_list.push(key);
-                    phrase_uses.push((false, Vec::new()));
-                    phrase_list.len() - 1
-                });
-                phrase_uses[pid].1.push(Use {
+                let u = Use {
                     rule: i as u32,
                     role: Role::Gate,
-                });
+                };
+                let pid = use_key(&mut keys, &mut phrase_list, &mut phrase_uses, key, false, u);
                 gate_keys.push((i, pid));
             }
         }
 
-        // Phrases are matched token by token. A gate literal the matcher
-        // cannot take (one that may start inside a word) leaves its regex
-        // running on every post. Rule phrases that normalise away are
-        // rejected above and staff names by the org check, so every other
-        // key has the canonical form.
         // Verbs of saying for `reported_speech` ride in the trie too.
         let reported = &config.classifier.reported_speech;
         if reported.categories.contains(&Category::Crisis) {
@@ -496,17 +505,18 @@ impl Classifier {
                     ),
                 ));
             };
-            let pid = *keys.entry(key.clone()).or_insert_with(|| {
-                phrase_list.push(key);
-                phrase_uses.push((false, Vec::new()));
-                phrase_list.len() - 1
-            });
-            phrase_uses[pid].1.push(Use {
+            let u = Use {
                 rule: 0,
                 role: Role::Cue,
-            });
+            };
+            use_key(&mut keys, &mut phrase_list, &mut phrase_uses, key, false, u);
         }
 
+        // Phrases are matched token by token. A gate literal the matcher
+        // cannot take (one that may start inside a word) leaves its regex
+        // running on every post. Rule phrases that normalise away are
+        // rejected above and staff names by the org check, so every other
+        // key has the canonical form.
         let (phrases, supported) = phrases::PhraseMatcher::new(&phrase_list);
         for (i, pid) in gate_keys {
             if !supported[pid] {
@@ -679,7 +689,7 @@ impl Classifier {
     /// reports abuse, it does not make it. Posts with no quotation, or with
     /// none of those categories, are classified once.
     fn classify_reported(&self, input: &Input<'_>, scratch: &mut Scratch) -> Classification {
-        let full = self.classify_with(input, scratch);
+        let full = self.classify_with(input, scratch, &[]);
         if !full
             .categories
             .iter()
@@ -701,6 +711,7 @@ impl Classifier {
                 ..*input
             },
             scratch,
+            &[],
         );
         if !scratch.cue {
             return full;
@@ -714,49 +725,18 @@ impl Classifier {
         if dropped.is_empty() {
             return full;
         }
-        let mut out = full;
-        out.categories.retain(|c| !dropped.contains(c));
-        let mut severity = Severity::None;
-        out.rules
-            .retain(|id| match self.rules.iter().find(|r| r.id == *id) {
-                Some(rule) => {
-                    let keep = rule.categories.iter().any(|c| out.categories.contains(c));
-                    if keep {
-                        severity = severity.max(rule.severity);
-                    }
-                    keep
-                }
-                // `staff_named.org_staff_list` and `spam.repetition`.
-                None => {
-                    severity = severity.max(Severity::Medium);
-                    true
-                }
-            });
-        out.severity = severity;
-        let org = input.org.and_then(|o| self.orgs.get(o));
-        out.suggested_actions = self.actions(org, &out.categories);
-        out
+        // Once more, without them (a few posts in a thousand).
+        self.classify_with(input, scratch, &dropped)
     }
 
-    /// Suggested actions: the org's mapping, or the defaults without one.
-    fn actions(&self, org: Option<&OrgEntry>, categories: &[Category]) -> Vec<Action> {
-        match org {
-            Some(entry) => entry.config.actions_for(categories),
-            None => {
-                let mut a: Vec<Action> = categories
-                    .iter()
-                    .filter_map(|c| self.default_actions.get(c))
-                    .flatten()
-                    .copied()
-                    .collect();
-                a.sort();
-                a.dedup();
-                a
-            }
-        }
-    }
-
-    fn classify_with(&self, input: &Input<'_>, scratch: &mut Scratch) -> Classification {
+    /// Classify one post, leaving out the categories in `drop` (their rules
+    /// too, and their share of the severity and the actions).
+    fn classify_with(
+        &self,
+        input: &Input<'_>,
+        scratch: &mut Scratch,
+        drop: &[Category],
+    ) -> Classification {
         let Scratch {
             buf,
             norm,
@@ -1029,7 +1009,7 @@ impl Classifier {
 
         for (cat, score, sev) in scores.iter() {
             let threshold = self.thresholds.get(cat).copied().unwrap_or(1.0);
-            if *score + 1e-6 >= threshold && !out.categories.contains(cat) {
+            if *score + 1e-6 >= threshold && !out.categories.contains(cat) && !drop.contains(cat) {
                 out.categories.push(*cat);
                 out.severity = out.severity.max(*sev);
             }
@@ -1045,7 +1025,21 @@ impl Classifier {
         if out.categories.contains(&Category::PersonalInfo) {
             out.personal_spans = std::mem::take(personal_spans);
         }
-        out.suggested_actions = self.actions(org_entry, &out.categories);
+        out.suggested_actions = match org_entry {
+            Some(entry) => entry.config.actions_for(&out.categories),
+            None => {
+                let mut a: Vec<Action> = out
+                    .categories
+                    .iter()
+                    .filter_map(|c| self.default_actions.get(c))
+                    .flatten()
+                    .copied()
+                    .collect();
+                a.sort();
+                a.dedup();
+                a
+            }
+        };
         out
     }
 }

@@ -47,16 +47,16 @@ impl Lexicon {
     /// spelled-out and stretched words.
     pub fn with_maskable<I: IntoIterator<Item = (String, bool)>>(words: I) -> Self {
         let mut lex = Lexicon::default();
-        let mut maskable_words = HashSet::default();
+        // Words and `stem*`s already kept for unmasking.
+        let mut kept: HashSet<String> = HashSet::default();
         for (w, maskable) in words {
+            let for_masks = maskable && kept.insert(w.clone());
             if let Some(stem) = w.strip_suffix('*') {
                 if stem.len() >= 3 && stem.chars().all(char::is_alphanumeric) {
-                    let new = lex.stem_set.insert(stem.to_string());
-                    let counted = lex.stems.iter().any(|(s, _)| s == stem);
-                    if maskable && !counted {
+                    if for_masks {
                         lex.stems.push((stem.to_string(), stem.chars().count()));
                     }
-                    if !new {
+                    if !lex.stem_set.insert(stem.to_string()) {
                         continue;
                     }
                     let (lo, hi) = lex.stem_bytes;
@@ -75,7 +75,7 @@ impl Lexicon {
                 continue;
             }
             lex.words.insert(w.clone());
-            if maskable && maskable_words.insert(w.clone()) {
+            if for_masks {
                 let n = w.chars().count();
                 if lex.by_len.len() <= n {
                     lex.by_len.resize(n + 1, Vec::new());

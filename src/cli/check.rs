@@ -27,10 +27,9 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
     );
     if regexes > crate::classify::MAX_GATED {
         println!(
-            "warning: only the first {} regexes are gated; move patterns to `words` or \
-             merge them so fewer than {} remain",
-            crate::classify::MAX_GATED,
-            crate::classify::MAX_GATED + 1
+            "warning: only the first {} regexes are gated, the rest run on every post; \
+             move patterns to `words` or merge them",
+            crate::classify::MAX_GATED
         );
     }
     println!("categories:");
